@@ -1,0 +1,1 @@
+"""Halo Infinite stats warehouse: validate API JSON and load it into per-player DuckDB files."""

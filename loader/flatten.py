@@ -1,0 +1,231 @@
+"""Flatten validated documents into rows of the raw tables (built as Polars frames per batch).
+
+A player with several `PlayerTeamStats` entries (they changed teams) gets one
+row: counts and durations are summed; maxima (`MaxKillingSpree`, `Longest*`)
+take the maximum; `Accuracy` is recomputed as 100 * hits / shots and the
+average life as the spawn-weighted mean; `EliminationOrder` and
+`LivesRemaining` come from the entry of `LastTeamId`. The team is `LastTeamId`.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+
+from loader.models.match_stats import MatchStats, PlayerTeamStats, Stats
+from loader.raw_tables import CORE_COLUMNS, MODE_COLUMNS, SCHEMAS
+from loader.readers import Accepted
+
+MAX_FIELDS = {"max_killing_spree", "longest_time_as_skull_carrier", "longest_time_as_vip", "max_killing_spree_as_vip"}
+LAST_FIELDS = {"elimination_order", "lives_remaining"}
+
+
+def utc_naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Timestamps are stored as UTC without zone (DuckDB TIMESTAMP)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _plain(value: Any) -> Any:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else value
+
+
+def stats_columns(stats: Stats) -> dict[str, Any]:
+    """Core and mode-block columns of one stats object (mode columns null when the block is absent)."""
+    row: dict[str, Any] = {}
+    core = stats.core_stats
+    for field, column, _ in CORE_COLUMNS:
+        row[column] = _plain(getattr(core, field))
+    for block, columns in MODE_COLUMNS.items():
+        values = getattr(stats, block)
+        for field, column, _ in columns:
+            row[column] = None if values is None else _plain(getattr(values, field))
+    return row
+
+
+def summed_stats_columns(entries: tuple[PlayerTeamStats, ...], last_team_id: int) -> dict[str, Any]:
+    """Stats of a player who played for several teams, combined as the module docstring says."""
+    rows = [stats_columns(entry.stats) for entry in entries]
+    last = next((r for r, e in zip(rows, entries) if e.team_id == last_team_id), rows[-1])
+    fields = {column: field for field, column, _ in CORE_COLUMNS}
+    fields.update({column: field for cols in MODE_COLUMNS.values() for field, column, _ in cols})
+    out: dict[str, Any] = {}
+    for column, field in fields.items():
+        values = [r[column] for r in rows if r[column] is not None]
+        if not values:
+            out[column] = None
+        elif field in MAX_FIELDS:
+            out[column] = max(values)
+        elif field in LAST_FIELDS:
+            out[column] = last[column]
+        else:
+            out[column] = sum(values)
+    fired = out["shots_fired"]
+    out["accuracy"] = round(100.0 * out["shots_hit"] / fired, 2) if fired else 0.0
+    spawns = out["spawns"]
+    out["average_life_duration_s"] = (
+        sum(r["average_life_duration_s"] * r["spawns"] for r in rows) / spawns if spawns else
+        sum(r["average_life_duration_s"] for r in rows) / len(rows)
+    )
+    return out
+
+
+def parse_player_id(player_id: str) -> tuple[int | None, bool]:
+    """`xuid(2533…)` -> (2533…, False); `bid(8.0)` -> (None, True)."""
+    if player_id.startswith("xuid(") and player_id.endswith(")"):
+        digits = player_id[5:-1]
+        if digits.isdigit():
+            return int(digits), False
+    return None, player_id.startswith("bid(")
+
+
+def _asset(asset: Any, attr: str) -> str | None:
+    return None if asset is None else str(getattr(asset, attr))
+
+
+def match_rows(match: MatchStats, loaded_at: dt.datetime, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Append the rows of one match-stats document to `rows` (table -> list of rows)."""
+    info = match.match_info
+    match_id = str(match.match_id)
+    humans = 0
+    for player in match.players:
+        xuid, is_bot = parse_player_id(player.player_id)
+        humans += not is_bot
+        part = player.participation_info
+        if len(player.player_team_stats) == 1:
+            stats = stats_columns(player.player_team_stats[0].stats)
+        else:
+            stats = summed_stats_columns(player.player_team_stats, player.last_team_id)
+        rows["match_players"].append({
+            "match_id": match_id, "player_id": player.player_id, "xuid": xuid, "is_bot": is_bot,
+            "player_type": player.player_type,
+            "bot_difficulty": player.bot_attributes.difficulty if player.bot_attributes else None,
+            "last_team_id": player.last_team_id, "outcome": player.outcome, "rank": player.rank,
+            "team_stats_entries": len(player.player_team_stats),
+            "first_joined_time": utc_naive(part.first_joined_time), "last_leave_time": utc_naive(part.last_leave_time),
+            "present_at_beginning": part.present_at_beginning, "joined_in_progress": part.joined_in_progress,
+            "left_in_progress": part.left_in_progress, "present_at_completion": part.present_at_completion,
+            "time_played_s": part.time_played.total_seconds(),
+            "confirmed_participation": part.confirmed_participation,
+            **stats,
+        })
+        for table, key, attr in (("match_player_medals", "medal_id", "medals"),
+                                 ("match_player_personal_scores", "personal_score_id", "personal_scores")):
+            awards: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+            for entry in player.player_team_stats:
+                for award in getattr(entry.stats.core_stats, attr):
+                    awards[award.name_id][0] += award.count
+                    awards[award.name_id][1] += award.total_personal_score_awarded
+            for name_id, (count, score) in awards.items():
+                rows[table].append({"match_id": match_id, "player_id": player.player_id, key: name_id,
+                                    "count": count, "total_personal_score_awarded": score})
+    for team in match.teams:
+        rows["match_teams"].append({"match_id": match_id, "team_id": team.team_id, "outcome": team.outcome,
+                                    "rank": team.rank, **stats_columns(team.stats)})
+    rows["matches"].append({
+        "match_id": match_id, "start_time": utc_naive(info.start_time), "end_time": utc_naive(info.end_time),
+        "duration_s": info.duration.total_seconds(), "lifecycle_mode": info.lifecycle_mode,
+        "game_variant_category": info.game_variant_category, "level_id": str(info.level_id),
+        "map_asset_id": _asset(info.map_variant, "asset_id"), "map_version_id": _asset(info.map_variant, "version_id"),
+        "game_variant_asset_id": _asset(info.ugc_game_variant, "asset_id"),
+        "game_variant_version_id": _asset(info.ugc_game_variant, "version_id"),
+        "clearance_id": str(info.clearance_id),
+        "playlist_asset_id": _asset(info.playlist, "asset_id"), "playlist_version_id": _asset(info.playlist, "version_id"),
+        "playlist_experience": info.playlist_experience,
+        "map_mode_pair_asset_id": _asset(info.playlist_map_mode_pair, "asset_id"),
+        "map_mode_pair_version_id": _asset(info.playlist_map_mode_pair, "version_id"),
+        "season_id": info.season_id, "playable_duration_s": info.playable_duration.total_seconds(),
+        "teams_enabled": info.teams_enabled, "team_scoring_enabled": info.team_scoring_enabled,
+        "gameplay_interaction": info.gameplay_interaction,
+        "team_count": len(match.teams), "player_count": len(match.players), "human_count": humans,
+        "loaded_at": loaded_at,
+    })
+
+
+def skill_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    match_id = doc.doc_id
+    for value in doc.model.value:
+        result = value.result
+        xuid, _ = parse_player_id(value.id)
+        row: dict[str, Any] = {"match_id": match_id, "player_id": value.id, "xuid": xuid,
+                               "result_code": value.result_code}
+        if result is not None:
+            row.update(team_id=result.team_id, team_mmr=result.team_mmr)
+            if result.rank_recap is not None:
+                for when, csr in (("pre", result.rank_recap.pre_match_csr), ("post", result.rank_recap.post_match_csr)):
+                    row.update({f"{when}_match_csr": csr.value, f"{when}_match_csr_tier": csr.tier,
+                                f"{when}_match_csr_sub_tier": csr.sub_tier, f"{when}_match_csr_tier_start": csr.tier_start,
+                                f"{when}_match_measurement_matches_remaining": csr.measurement_matches_remaining})
+            if result.stat_performances is not None:
+                for stat in ("kills", "deaths"):
+                    perf = getattr(result.stat_performances, stat)
+                    row.update({f"{stat}_count": perf.count, f"expected_{stat}": perf.expected,
+                                f"{stat}_std_dev": perf.std_dev})
+            for team_id, mmr in (result.team_mmrs or {}).items():
+                rows["match_skill_team_mmrs"].append({"match_id": match_id, "player_id": value.id,
+                                                      "team_id": team_id, "mmr": mmr})
+        rows["match_skill"].append(row)
+
+
+def highlight_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """One row per event; `event_id` = match:xuid:time:type:medal:n (n numbers exact repeats)."""
+    match_id = doc.doc_id
+    seen: dict[tuple, int] = defaultdict(int)
+    for index, event in enumerate(doc.model.events):
+        natural = (event.xuid, event.time_ms, event.event_type, event.medal_value)
+        occurrence = seen[natural]
+        seen[natural] += 1
+        rows["highlight_events"].append({
+            "event_id": f"{match_id}:{event.xuid}:{event.time_ms}:{event.event_type}:{event.medal_value}:{occurrence}",
+            "match_id": match_id, "event_index": index, "film_major_version": doc.model.film_major_version,
+            "xuid": event.xuid, "gamertag": event.gamertag, "event_type": event.event_type,
+            "type_hint": event.type_hint, "time_ms": event.time_ms, "is_medal": event.is_medal,
+            "medal_value": event.medal_value, "medal_name": event.medal_name,
+        })
+
+
+def history_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    for result in doc.model.results:
+        info = result.match_info
+        rows["match_history"].append({
+            "match_id": str(result.match_id), "history_doc_id": doc.doc_id,
+            "start_time": utc_naive(info.start_time), "end_time": utc_naive(info.end_time),
+            "game_variant_category": info.game_variant_category,
+            "playlist_asset_id": _asset(info.playlist, "asset_id"), "map_asset_id": _asset(info.map_variant, "asset_id"),
+            "game_variant_asset_id": _asset(info.ugc_game_variant, "asset_id"), "season_id": info.season_id,
+            "last_team_id": result.last_team_id, "outcome": result.outcome, "rank": result.rank,
+            "present_at_end_of_match": result.present_at_end_of_match,
+        })
+
+
+def career_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    model = doc.model
+    rows["career_rank_snapshots"].append({
+        "snapshot_id": doc.doc_id, "spartan_id": model.spartan_id,
+        "observed_at": utc_naive(model.observed_at or doc.source.mtime),
+        "observed_at_source": "document" if model.observed_at else "file_mtime",
+        "rank": model.current_progress.rank, "partial_progress": model.current_progress.partial_progress,
+        "has_reached_max_rank": model.current_progress.has_reached_max_rank,
+    })
+
+
+def frames_for(docs: Iterable[Accepted], loaded_at: dt.datetime) -> dict[str, pl.DataFrame]:
+    """All typed rows of a batch of accepted documents, one Polars frame per raw table."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in docs:
+        if doc.kind == "match_stats":
+            match_rows(doc.model, loaded_at, rows)
+        elif doc.kind == "match_skill":
+            skill_rows(doc, rows)
+        elif doc.kind == "highlight_events":
+            highlight_rows(doc, rows)
+        elif doc.kind == "match_history":
+            history_rows(doc, rows)
+        elif doc.kind == "career_rank":
+            career_rows(doc, rows)
+    return {table: pl.from_dicts(table_rows, schema=SCHEMAS[table]) for table, table_rows in rows.items()}

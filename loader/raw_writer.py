@@ -1,0 +1,153 @@
+"""Write a batch of documents into a `raw` schema: one transaction, Arrow frames, no row-by-row SQL.
+
+Rules (the same for player and metadata databases):
+- a document is keyed by (kind, natural id); the same bytes again change nothing;
+- a different copy replaces the stored one (its typed rows too) unless its file
+  is older than the stored copy's file, in which case the stored copy is kept;
+- within one batch the newest file of a key wins;
+- every rejected document is kept in `raw.rejected` with its bytes, once per (path, bytes).
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from loader.readers import Accepted, Rejected
+
+FramesBuilder = Callable[[Iterable[Accepted], dt.datetime], dict[str, pl.DataFrame]]
+
+
+@dataclass
+class BatchCounts:
+    """What a batch did: documents loaded (new), unchanged, replaced, older copies ignored, rejected."""
+
+    loaded: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    older_ignored: int = 0
+    rejected: int = 0
+    loaded_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "BatchCounts") -> None:
+        for name in ("loaded", "unchanged", "replaced", "older_ignored", "rejected"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, n in other.loaded_by_kind.items():
+            self.loaded_by_kind[kind] = self.loaded_by_kind.get(kind, 0) + n
+
+
+def newest_per_key(docs: Sequence[Accepted]) -> tuple[list[Accepted], int]:
+    """Keep the newest file per (kind, doc_id) within a batch; also return how many were dropped."""
+    best: dict[tuple[str, str], Accepted] = {}
+    for doc in docs:
+        key = (doc.kind, doc.doc_id)
+        if key not in best or doc.source.mtime >= best[key].source.mtime:
+            best[key] = doc
+    return list(best.values()), len(docs) - len(best)
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.register(name, frame.to_arrow())
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection,
+    accepted: Sequence[Accepted],
+    rejected: Sequence[Rejected],
+    *,
+    kind_tables: dict[str, tuple[tuple[str, str], ...]],
+    build_frames: FramesBuilder,
+    schemas: dict[str, dict[str, pl.DataType]],
+    primary_keys: dict[str, tuple[str, ...]],
+) -> BatchCounts:
+    """Classify against what is stored, then delete replaced rows and insert new ones in one transaction."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    counts = BatchCounts(rejected=len(rejected))
+    docs, duplicates_in_batch = newest_per_key(accepted)
+    counts.older_ignored += duplicates_in_batch
+
+    keys = pl.DataFrame(
+        {"kind": [d.kind for d in docs], "doc_id": [d.doc_id for d in docs],
+         "sha256": [d.source.sha256 for d in docs], "source_mtime": [d.source.mtime.replace(tzinfo=None) for d in docs]},
+        schema={"kind": pl.Utf8(), "doc_id": pl.Utf8(), "sha256": pl.Utf8(), "source_mtime": pl.Datetime("us")},
+    )
+    _register(con, "_batch_keys", keys)
+    stored = {
+        (kind, doc_id): (sha, mtime)
+        for kind, doc_id, sha, mtime in con.execute(
+            "SELECT d.kind, d.doc_id, d.sha256, d.source_mtime FROM raw.documents d "
+            "JOIN _batch_keys k USING (kind, doc_id)"
+        ).fetchall()
+    }
+    to_write: list[Accepted] = []
+    replaced: list[Accepted] = []
+    for doc in docs:
+        old = stored.get((doc.kind, doc.doc_id))
+        if old is None:
+            to_write.append(doc)
+        elif old[0] == doc.source.sha256:
+            counts.unchanged += 1
+        elif doc.source.mtime.replace(tzinfo=None) < old[1]:
+            counts.older_ignored += 1
+        else:
+            to_write.append(doc)
+            replaced.append(doc)
+    counts.loaded = len(to_write) - len(replaced)
+    counts.replaced = len(replaced)
+    for doc in to_write:
+        counts.loaded_by_kind[doc.kind] = counts.loaded_by_kind.get(doc.kind, 0) + 1
+
+    frames = build_frames(to_write, now)
+    documents = pl.from_dicts(
+        [{"kind": d.kind, "doc_id": d.doc_id, "match_id": str(d.match_id) if d.match_id else None,
+          "source_path": str(d.source.path), "source_mtime": d.source.mtime.replace(tzinfo=None),
+          "sha256": d.source.sha256, "byte_size": len(d.source.data), "loaded_at": now, "body": d.source.data}
+         for d in to_write],
+        schema=schemas["documents"],
+    )
+    rejects = pl.from_dicts(
+        [{"source_path": str(r.source.path), "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
+          "reason": r.reason, "byte_size": len(r.source.data), "rejected_at": now, "body": r.source.data}
+         for r in rejected],
+        schema=schemas["rejected"],
+    ).unique(subset=["source_path", "sha256"], keep="last")
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        replaced_ids = pl.DataFrame({"kind": [d.kind for d in replaced], "doc_id": [d.doc_id for d in replaced]},
+                                    schema={"kind": pl.Utf8(), "doc_id": pl.Utf8()})
+        _register(con, "_replaced", replaced_ids)
+        for kind, tables in kind_tables.items():
+            for table, key_column in tables:
+                con.execute(f'DELETE FROM raw.{table} WHERE "{key_column}" IN '
+                            "(SELECT doc_id FROM _replaced WHERE kind = ?)", [kind])
+        con.execute("DELETE FROM raw.documents WHERE (kind, doc_id) IN (SELECT (kind, doc_id) FROM _replaced)")
+        for table, frame in frames.items():
+            if frame.height == 0:
+                continue
+            _register(con, "_frame", frame)
+            # Rows keyed by something other than their document (history rows, keyed by match) are upserted.
+            on = " AND ".join(f't."{c}" = f."{c}"' for c in primary_keys[table])
+            con.execute(f"DELETE FROM raw.{table} t WHERE EXISTS (SELECT 1 FROM _frame f WHERE {on})")
+            con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM _frame")
+        if documents.height:
+            _register(con, "_frame", documents)
+            con.execute("INSERT INTO raw.documents BY NAME SELECT * FROM _frame")
+        if rejects.height:
+            _register(con, "_frame", rejects)
+            con.execute("INSERT INTO raw.rejected BY NAME SELECT * FROM _frame f WHERE NOT EXISTS "
+                        "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("_batch_keys", "_replaced", "_frame"):
+            try:
+                con.unregister(name)
+            except Exception:
+                pass
+    return counts
+

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Bootstrap: `python3 run.py demo` sets everything up and runs the demo; `python3 run.py test` runs the tests.
+
+Needs only Python 3.11+: it creates `.venv/` beside this file, installs the project
+into it (pinned dbt-core 1.11.x, dbt-duckdb, duckdb, polars, pydantic, spnkr) and
+runs the command inside it. Nothing is installed globally.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed"
+
+
+def ensure_venv() -> None:
+    """Create the virtual environment and (re)install when pyproject.toml changed."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("installing the project and its dependencies (first run only)", flush=True)
+    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else "demo"
+    rest = sys.argv[2:]
+    ensure_venv()
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if command == "setup":
+        return 0
+    if command == "demo":
+        return subprocess.run([str(BIN / "halo"), "demo", *rest], cwd=ROOT, env=env).returncode
+    if command == "test":
+        return subprocess.run([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
+    sys.exit(f"usage: python3 run.py [setup|demo|test] [args...]  (got {command!r})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,7 +3,6 @@
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -12,7 +11,7 @@ from loader import raw_tables
 from loader.duckdb_files import connect_for_writing, fetch_one
 from loader.flatten import frames_for
 from loader.paths import player_db_path, player_dir_name
-from loader.raw_writer import BatchCounts, write_batch
+from loader.raw_writer import LoadResult, write_batch
 from loader.readers import Accepted, Rejected, iter_sources, read_document, read_source
 
 BATCH_SIZE = 2000
@@ -24,17 +23,6 @@ class OwnerMismatchError(RuntimeError):
 
 class OwnerUnknownError(RuntimeError):
     """First load of a player without `--xuid`."""
-
-
-@dataclass
-class LoadResult:
-    """Summary of one load: counts, the rejections (with reasons) and the elapsed time."""
-
-    database: Path
-    read: int = 0
-    counts: BatchCounts = field(default_factory=BatchCounts)
-    rejections: list[Rejected] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def parse_xuid(text: str) -> int:

@@ -11,6 +11,7 @@ Rules (the same for player and metadata databases):
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -151,3 +152,13 @@ def write_batch(
                 pass
     return counts
 
+
+@dataclass
+class LoadResult:
+    """Summary of one load: counts, the rejections (with reasons) and the elapsed time."""
+
+    database: Path
+    read: int = 0
+    counts: BatchCounts = field(default_factory=BatchCounts)
+    rejections: list[Rejected] = field(default_factory=list)
+    seconds: float = 0.0

@@ -45,7 +45,14 @@ ACCEPTED_SHAPES = (
     "highlight events JSON (MatchId, FilmMajorVersion, Events), "
     "film highlight chunk named <film-major-version>_<match-id>.gzip"
 )
-REFERENCE_MARKERS = (b'"Medals"', b'"RankTitle"', b'"PublicName"', b'"Seasons"', b'"Playlists"')
+NOT_STORED = {
+    b'"FilmStatusBond"': "film metadata, not a highlight chunk: download the highlight-events chunk it lists and "
+                         "save it as <film-major-version>_<match-id>.gzip",
+    b'"Subqueries"': "service record: not stored (the warehouse computes totals from the matches themselves)",
+    b'"MatchesPlayedCount"': "match count: not stored (the warehouse counts the loaded matches)",
+    b'"SeasonMax"': "playlist CSR: not stored (CSR per match comes from match skill documents)",
+}
+REFERENCE_MARKERS = (b'"Medals"', b'"medals"', b'"Sprites"', b'"RankTitle"', b'"PublicName"', b'"Seasons"', b'"Playlists"')
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def detect_kind(data: bytes) -> str | None:
         return "match_stats"
     if b'"CurrentProgress"' in data:
         return "career_rank"
-    if b'"Value"' in data and (b'"TeamMmr"' in data or b'"ResultCode"' in data):
+    if b'"Value"' in data and b'"ResultCode"' in data and b'"SeasonMax"' not in data:
         return "match_skill"
     return None
 
@@ -165,7 +172,13 @@ def read_document(source: Source) -> Accepted | Rejected:
     try:
         model = MATCH_KINDS[kind].model_validate_json(source.data)
     except ValidationError as err:
-        return Rejected(source, f"invalid {kind.replace('_', ' ')}: {format_validation_error(err)}", kind, hint)
+        where = f" (match {hint})" if hint else ""
+        first = err.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            return Rejected(source, f"not valid JSON{where}: {first['msg']}; the file is truncated or corrupt: "
+                                    "re-download it", kind, hint)
+        return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {format_validation_error(err)}; "
+                                "fix or re-download the file", kind, hint)
     return _accept(kind, model, source)
 
 
@@ -176,6 +189,9 @@ def _reject_unrecognised(source: Source) -> Rejected:
         first = err.errors(include_url=False)[0]
         if first["type"] == "json_invalid":
             return Rejected(source, f"not valid JSON: {first['msg']}; re-download the file")
+    for marker, message in NOT_STORED.items():
+        if marker in source.data:
+            return Rejected(source, message)
     if any(marker in source.data for marker in REFERENCE_MARKERS):
         return Rejected(source, "looks like reference data (medals, assets, career track, calendars): "
                                 "load it with `halo load reference`")

@@ -11,7 +11,7 @@ from loader import raw_tables
 from loader.duckdb_files import connect_for_writing, fetch_one
 from loader.flatten import frames_for
 from loader.paths import player_db_path, player_dir_name
-from loader.raw_writer import LoadResult, write_batch
+from loader.raw_writer import LoadResult, transaction, write_batch
 from loader.readers import Accepted, Rejected, iter_sources, read_document, read_source
 
 BATCH_SIZE = 2000
@@ -82,7 +82,7 @@ def load_matches(
 ) -> LoadResult:
     """Load files/directories of match-side documents into the player's DB, in batches of BATCH_SIZE.
 
-    Each batch is one transaction; bad documents are recorded in raw.rejected and never stop the batch.
+    The whole load is one transaction; bad documents are recorded in raw.rejected and never stop the batch.
     """
     started = time.perf_counter()
     files = list(iter_sources(paths))  # raises UsageError before anything is opened
@@ -90,21 +90,27 @@ def load_matches(
     result = LoadResult(database=player_db_path(gamertag, root))
     try:
         owner = owner_xuid(con)
-        for start in range(0, len(files), BATCH_SIZE):
-            batch = files[start:start + BATCH_SIZE]
-            accepted, rejected = read_batch(batch, owner)
-            counts = write_batch(con, accepted, rejected, kind_tables=raw_tables.KIND_TABLES,
-                                 build_frames=frames_for, schemas=raw_tables.SCHEMAS,
-                                 primary_keys=raw_tables.PRIMARY_KEYS)
-            result.read += len(batch)
-            result.counts.add(counts)
-            result.rejections.extend(rejected)
-            if progress:
-                progress(result.read, len(files))
+        with transaction(con):
+            _load_batches(con, files, owner, result, progress)
     finally:
         con.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _load_batches(con: duckdb.DuckDBPyConnection, files: Sequence[Path], owner: int, result: LoadResult,
+                  progress: Callable[[int, int], None] | None) -> None:
+    for start in range(0, len(files), BATCH_SIZE):
+        batch = files[start:start + BATCH_SIZE]
+        accepted, rejected = read_batch(batch, owner)
+        counts = write_batch(con, accepted, rejected, kind_tables=raw_tables.KIND_TABLES,
+                             build_frames=frames_for, schemas=raw_tables.SCHEMAS,
+                             primary_keys=raw_tables.PRIMARY_KEYS)
+        result.read += len(batch)
+        result.counts.add(counts)
+        result.rejections.extend(rejected)
+        if progress:
+            progress(result.read, len(files))
 
 
 def read_batch(files: Iterable[Path], owner: int) -> tuple[list[Accepted], list[Rejected]]:

@@ -5,11 +5,13 @@ Rules (the same for player and metadata databases):
 - a different copy replaces the stored one (its typed rows too) unless its file
   is older than the stored copy's file, in which case the stored copy is kept;
 - within one batch the newest file of a key wins;
-- every rejected document is kept in `raw.rejected` with its bytes, once per (path, bytes).
+- every rejected document is kept in `raw.rejected` with its bytes, once per (path, bytes);
+- a load is one transaction (`transaction`), written batch by batch to bound memory.
 """
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,18 @@ class BatchCounts:
             self.loaded_by_kind[kind] = self.loaded_by_kind.get(kind, 0) + n
 
 
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction around a whole load: either every batch of it is stored, or none."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def newest_per_key(docs: Sequence[Accepted]) -> tuple[list[Accepted], int]:
     """Keep the newest file per (kind, doc_id) within a batch; also return how many were dropped."""
     best: dict[tuple[str, str], Accepted] = {}
@@ -63,7 +77,10 @@ def write_batch(
     schemas: dict[str, dict[str, pl.DataType]],
     primary_keys: dict[str, tuple[str, ...]],
 ) -> BatchCounts:
-    """Classify against what is stored, then delete replaced rows and insert new ones in one transaction."""
+    """Classify against what is stored, then delete replaced rows and insert new ones.
+
+    The caller owns the transaction (see `transaction`): a whole load commits at once.
+    """
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     counts = BatchCounts(rejected=len(rejected))
     docs, duplicates_in_batch = newest_per_key(accepted)
@@ -115,7 +132,6 @@ def write_batch(
         schema=schemas["rejected"],
     ).unique(subset=["source_path", "sha256"], keep="last")
 
-    con.execute("BEGIN TRANSACTION")
     try:
         replaced_ids = pl.DataFrame({"kind": [d.kind for d in replaced], "doc_id": [d.doc_id for d in replaced]},
                                     schema={"kind": pl.Utf8(), "doc_id": pl.Utf8()})
@@ -140,10 +156,6 @@ def write_batch(
             _register(con, "_frame", rejects)
             con.execute("INSERT INTO raw.rejected BY NAME SELECT * FROM _frame f WHERE NOT EXISTS "
                         "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
         for name in ("_batch_keys", "_replaced", "_frame"):
             try:

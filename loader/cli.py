@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from loader.dbt_runner import BuildOutcome, MetadataMissingError
 from loader.duckdb_files import DatabaseBusyError
 from loader.paths import UnsafeNameError
 from loader.raw_writer import LoadResult
@@ -48,7 +49,78 @@ def build_parser() -> ArgumentParser:
     matches.add_argument("paths", nargs="+", type=Path, help="files or directories")
     reference = load.add_parser("reference", help="medals, maps, playlists, modes, career track, calendars")
     reference.add_argument("paths", nargs="+", type=Path, help="files or directories")
+
+    build = commands.add_parser("build", help="dbt build of players (metadata first when it changed), in-process")
+    who = build.add_mutually_exclusive_group(required=True)
+    who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
+    who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+
+    docs = commands.add_parser("docs", help="dbt docs generate (and serve on localhost)")
+    docs.add_argument("--player", help="player whose database the catalog is read from (default: the first)")
+    docs.add_argument("--serve", action="store_true", help="serve the docs site on localhost")
+    docs.add_argument("--port", type=int, default=8080)
     return parser
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from loader.build import build_players
+
+    def report(outcome: BuildOutcome) -> None:
+        status = "[green]ok[/green]" if outcome.success else "[red]FAILED[/red]"
+        err.print(f"built {outcome.name}: {status} in {outcome.seconds:.1f} s", soft_wrap=True)
+        for message in outcome.errors[:5]:
+            err.print(f"  {message}", soft_wrap=True)
+
+    metadata, outcomes = build_players(None if args.all else args.player, on_player=report)
+    if metadata is not None:
+        report(metadata)
+    table = Table(title="halo build")
+    for column in ("player", "matches", "build time", "tests passed", "tests failed", "status"):
+        table.add_column(column, justify="left" if column in ("player", "status") else "right")
+    for outcome in outcomes:
+        table.add_row(outcome.name, str(match_count(outcome.name)), f"{outcome.seconds:.1f} s",
+                      str(outcome.tests_passed), str(outcome.tests_failed), "ok" if outcome.success else "FAILED")
+    out.print(table)
+    failed = (metadata is not None and not metadata.success) or any(not o.success for o in outcomes)
+    return EXIT_REJECTED if failed else EXIT_OK
+
+
+def match_count(gamertag: str) -> int | str:
+    """Matches in the player's built match_stats (after the build has released the file)."""
+    import duckdb
+
+    from loader.paths import player_db_path
+    try:
+        with duckdb.connect(str(player_db_path(gamertag)), read_only=True) as con:
+            return con.execute("SELECT count(*) FROM main.match_stats").fetchall()[0][0]
+    except duckdb.Error:
+        return "-"
+
+
+def run_docs(args: argparse.Namespace) -> int:
+    from loader.build import tracked_players
+    from loader.dbt_runner import DbtProject, require_metadata
+    from loader.paths import player_db_path
+
+    require_metadata()
+    players = tracked_players()
+    if args.player:
+        database = player_db_path(args.player)
+    elif players:
+        database = players[0].database
+    else:
+        raise UsageError("no player loaded yet: load a player's matches first (the docs catalog reads one player)")
+    outcome = DbtProject().docs_generate(database)
+    if not outcome.success:
+        err.print(f"[red]dbt docs generate failed:[/red] {'; '.join(outcome.errors)}", soft_wrap=True)
+        return EXIT_REJECTED
+    from loader.dbt_runner import PROJECT_DIR
+    out.print(f"docs site: {PROJECT_DIR / 'target' / 'index.html'}")
+    if args.serve:
+        import subprocess
+        return subprocess.call([sys.executable, "-m", "http.server", str(args.port), "--bind", "127.0.0.1",
+                                "--directory", str(PROJECT_DIR / "target")])
+    return EXIT_OK
 
 
 def progress_callback(total_hint: int) -> tuple[Progress | None, Callable[[int, int], None] | None]:
@@ -110,7 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "load":
             return run_load(args)
-    except (UsageError, UnsafeNameError, OwnerMismatchError, OwnerUnknownError, DatabaseBusyError, ValueError) as exc:
+        if args.command == "build":
+            return run_build(args)
+        if args.command == "docs":
+            return run_docs(args)
+    except (UsageError, UnsafeNameError, OwnerMismatchError, OwnerUnknownError, DatabaseBusyError,
+            MetadataMissingError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return EXIT_USAGE
     raise AssertionError(f"unhandled command {args.command}")

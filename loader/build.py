@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from loader.dbt_runner import BuildOutcome, DbtProject, require_metadata
+from loader.dbt_runner import BuildOutcome, DbtProject
+from loader.load_reference import require_metadata_db
 from loader.paths import PLAYER_DB_NAME, data_dir, player_db_path
 
 FINGERPRINT_NAME = "metadata.fingerprint"
@@ -44,7 +45,7 @@ def metadata_fingerprint(path: Path) -> str:
 
 def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome | None:
     """Run the metadata build when the reference documents differ from the last successful build."""
-    path = require_metadata(root)
+    path = require_metadata_db(root, models=False)
     stamp = path.parent / FINGERPRINT_NAME
     current = metadata_fingerprint(path)
     if stamp.exists() and stamp.read_text() == current:

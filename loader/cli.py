@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from loader.dbt_runner import BuildOutcome, MetadataMissingError
+from loader.dbt_runner import BuildOutcome
+from loader.load_reference import MetadataDatabaseMissingError
 from loader.duckdb_files import DatabaseBusyError
 from loader.paths import UnsafeNameError
 from loader.raw_writer import LoadResult
@@ -99,10 +100,11 @@ def match_count(gamertag: str) -> int | str:
 
 def run_docs(args: argparse.Namespace) -> int:
     from loader.build import tracked_players
-    from loader.dbt_runner import DbtProject, require_metadata
+    from loader.dbt_runner import DbtProject
+    from loader.load_reference import require_metadata_db
     from loader.paths import player_db_path
 
-    require_metadata()
+    require_metadata_db()
     players = tracked_players()
     if args.player:
         database = player_db_path(args.player)
@@ -187,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "docs":
             return run_docs(args)
     except (UsageError, UnsafeNameError, OwnerMismatchError, OwnerUnknownError, DatabaseBusyError,
-            MetadataMissingError, ValueError) as exc:
+            MetadataDatabaseMissingError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return EXIT_USAGE
     raise AssertionError(f"unhandled command {args.command}")

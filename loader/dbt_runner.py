@@ -14,13 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loader.paths import PLAYER_DB_NAME, data_dir, metadata_db_path
+from loader.paths import PLAYER_DB_NAME, data_dir
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-
-
-class MetadataMissingError(RuntimeError):
-    """A player build needs the shared metadata DB, which has not been loaded yet."""
 
 
 @dataclass
@@ -91,15 +87,6 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
     if exception is not None:
         outcome.errors.append(str(exception))
     return outcome
-
-
-def require_metadata(root: Path | None = None) -> Path:
-    path = metadata_db_path(root)
-    if not path.exists():
-        raise MetadataMissingError(
-            f"no metadata database at {path}: load reference data first "
-            "(halo load reference PATH..., e.g. the reference/ folder of `halo demo` or your SPNKr downloads)")
-    return path
 
 
 class DbtProject:

@@ -192,7 +192,9 @@ def _reject_unrecognised(source: Source) -> Rejected:
     for marker, message in NOT_STORED.items():
         if marker in source.data:
             return Rejected(source, message)
-    if any(marker in source.data for marker in REFERENCE_MARKERS):
+    from loader.load_reference import detect_reference_kind  # here: load_reference imports this module
+
+    if detect_reference_kind(source.data) is not None or any(marker in source.data for marker in REFERENCE_MARKERS):
         return Rejected(source, "looks like reference data (medals, assets, career track, calendars): "
                                 "load it with `halo load reference`")
     return Rejected(source, f"not a recognised document; accepted shapes are: {ACCEPTED_SHAPES}")

@@ -1,0 +1,195 @@
+"""`halo load reference`: read, validate and write reference documents into the shared metadata database.
+
+Recognised documents (by shape; validation confirms): medal metadata, career
+reward track, season calendar, CSR season calendar, UGC discovery assets (map,
+playlist, map-mode pair, game variant), `Playlist_modes_translations.json` and
+`medals_<language>.json`. UGC assets are keyed by their AssetId (a newer file
+of the same asset replaces the stored version); the other documents are
+singletons keyed by their kind (medal name files by their language).
+"""
+
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
+
+from loader import reference_tables
+from loader.duckdb_files import connect_for_writing, fetch_one
+from loader.models.reference import REFERENCE_MODELS
+from loader.models.ugc_assets import UGC_MODELS
+from loader.paths import metadata_db_path
+from loader.raw_writer import LoadResult, write_batch
+from loader.readers import (
+    Accepted,
+    Rejected,
+    Source,
+    detect_kind,
+    format_validation_error,
+    iter_sources,
+    read_source,
+)
+
+KIND_MODELS: dict[str, type[BaseModel]] = {**REFERENCE_MODELS, **UGC_MODELS}
+KIND_LABELS = {
+    "medal_metadata": "medal metadata", "career_reward_track": "career reward track",
+    "season_calendar": "season calendar", "csr_season_calendar": "CSR season calendar",
+    "playlist_mode_translations": "playlist/mode translations", "medal_names": "medal names file",
+    "playlist": "playlist asset", "map": "map asset", "map_mode_pair": "map-mode pair asset",
+    "game_variant": "game variant asset",
+}
+ACCEPTED_SHAPES = (
+    "medal metadata (difficulties, types, sprites, medals), career reward track (TrackId, Ranks), "
+    "season calendar (Seasons with OperationTrackPath, Events, CareerRank), CSR season calendar "
+    "(Seasons with CsrSeasonFilePath), UGC assets with AssetId/VersionId/PublicName (map: PrefabLinks; "
+    "playlist: RotationEntries; map-mode pair: UgcGameVariantLink; game variant: EngineGameVariantLink), "
+    "Playlist_modes_translations.json (playlists, modes, categories), medals_<language>.json (NameId -> name)"
+)
+MEDAL_NAMES_FILE = re.compile(r"^medals_([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)\.json$", re.IGNORECASE)
+NUMERIC_KEYED_OBJECT = re.compile(rb'^\s*\{\s*"\d+"\s*:\s*"')
+
+
+class MetadataDatabaseMissingError(RuntimeError):
+    """A player build needs the shared metadata database, and it has not been loaded yet."""
+
+
+def detect_reference_kind(data: bytes) -> str | None:
+    """Recognise a reference document by its keys (cheap byte scan; validation confirms)."""
+    if b'"medals"' in data and b'"difficulties"' in data:
+        return "medal_metadata"
+    if b'"Ranks"' in data and b'"XpRequiredForRank"' in data:
+        return "career_reward_track"
+    if b'"Seasons"' in data and (b'"OperationTrackPath"' in data or b'"CareerRank"' in data):
+        return "season_calendar"
+    if b'"Seasons"' in data and b'"CsrSeasonFilePath"' in data:
+        return "csr_season_calendar"
+    if b'"playlists"' in data and b'"modes"' in data:
+        return "playlist_mode_translations"
+    if b'"AssetId"' in data and b'"PublicName"' in data:
+        if b'"RotationEntries"' in data or b'"PlaylistEntries"' in data:
+            return "playlist"
+        if b'"UgcGameVariantLink"' in data:
+            return "map_mode_pair"
+        if b'"EngineGameVariantLink"' in data:
+            return "game_variant"
+        if b'"PrefabLinks"' in data or b'"NumOfObjectsOnMap"' in data:
+            return "map"
+    if NUMERIC_KEYED_OBJECT.match(data):
+        return "medal_names"
+    return None
+
+
+def read_reference(source: Source) -> Accepted | Rejected:
+    """Validate one file's bytes as whichever reference document it is."""
+    if not source.data.strip():
+        return Rejected(source, "empty file: expected a JSON reference document; re-download it")
+    try:
+        source.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejected(source, f"not UTF-8 text (byte {exc.start}): expected a JSON document; re-download it")
+    kind = detect_reference_kind(source.data)
+    if kind is None:
+        return _reject_unrecognised(source)
+    label = KIND_LABELS[kind]
+    language = None
+    if kind == "medal_names":
+        name = MEDAL_NAMES_FILE.match(source.path.name)
+        if name is None:
+            return Rejected(source, f"{label}: cannot tell its language from the file name {source.path.name!r}; "
+                                    "name it medals_<language>.json (e.g. medals_fr.json)", kind)
+        language = name.group(1).lower().replace("_", "-")
+    try:
+        model = KIND_MODELS[kind].model_validate_json(source.data)
+    except ValidationError as err:
+        return Rejected(source, f"invalid {label}: {format_validation_error(err)}", kind)
+    # natural id: the asset id for UGC assets, the language for medal name files, else the kind (a singleton)
+    doc_id = str(model.asset_id) if kind in UGC_MODELS else language or kind
+    return Accepted(kind, doc_id, None, source, model)
+
+
+def _reject_unrecognised(source: Source) -> Rejected:
+    try:
+        from_json(source.data)
+    except ValueError as exc:
+        return Rejected(source, f"not valid JSON: {exc}; re-download the file")
+    if detect_kind(source.data) is not None:
+        return Rejected(source, "looks like match data (stats, history, skill, film, career rank): load it with "
+                                "`halo load matches --player <gamertag>`")
+    return Rejected(source, f"not a recognised reference document; accepted shapes are: {ACCEPTED_SHAPES}")
+
+
+def open_metadata_db(root: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the shared metadata DB for writing and create its raw schema."""
+    path = metadata_db_path(root)
+    con = connect_for_writing(path, "metadata database")
+    try:
+        for statement in reference_tables.create_statements():
+            con.execute(statement)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def load_reference(
+    paths: Sequence[Path],
+    root: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LoadResult:
+    """Load files/directories of reference documents into HALO_DATA_DIR/warehouse/metadata.duckdb.
+
+    Everything is written in one transaction; bad documents are recorded in raw.rejected and never
+    stop the others.
+    """
+    started = time.perf_counter()
+    files = list(iter_sources(paths))  # raises UsageError before anything is opened
+    result = LoadResult(database=metadata_db_path(root))
+    accepted, rejected = read_batch(files, progress)
+    con = open_metadata_db(root)
+    try:
+        counts = write_batch(con, accepted, rejected, kind_tables=reference_tables.KIND_TABLES,
+                             build_frames=reference_tables.frames_for, schemas=reference_tables.SCHEMAS,
+                             primary_keys=reference_tables.PRIMARY_KEYS)
+    finally:
+        con.close()
+    result.read = len(files)
+    result.counts.add(counts)
+    result.rejections.extend(rejected)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def read_batch(files: Iterable[Path], progress: Callable[[int, int], None] | None = None,
+               ) -> tuple[list[Accepted], list[Rejected]]:
+    files = list(files)
+    accepted: list[Accepted] = []
+    rejected: list[Rejected] = []
+    for done, path in enumerate(files, start=1):
+        outcome = read_reference(read_source(path))
+        (accepted if isinstance(outcome, Accepted) else rejected).append(outcome)
+        if progress:
+            progress(done, len(files))
+    return accepted, rejected
+
+
+def require_metadata_db(root: Path | None = None, models: bool = True) -> Path:
+    """The metadata DB path, or a clear error when reference data was never loaded (a player build needs it).
+
+    `models=False` only requires the loaded reference data (`halo build` builds the models itself).
+    """
+    path = metadata_db_path(root)
+    hint = "load reference data first (halo load reference PATH...), then build the metadata models " \
+           "(dbt build --target metadata)"
+    if not path.is_file():
+        raise MetadataDatabaseMissingError(f"no metadata database at {path}: {hint}")
+    if not models:
+        return path
+    with duckdb.connect(str(path), read_only=True) as con:
+        built = fetch_one(con, "SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_schema = 'main' AND table_name = 'medal_definitions'")
+    if not built or built[0] == 0:
+        raise MetadataDatabaseMissingError(f"metadata database {path} has no metadata models yet: {hint}")
+    return path

@@ -1,0 +1,28 @@
+{#- on-run-start check: stop with a clear message when reference data was never loaded or built.
+    metadata target: the loader's raw tables must exist (else a missing `raw.*` source fails later).
+    player target: the attached `meta` database must hold the metadata models. -#}
+{% macro metadata_require_reference_data() %}
+    {%- if execute and target.name == 'metadata' -%}
+        {%- set found = run_query(
+            "select count(*) from information_schema.tables "
+            ~ "where table_catalog = current_database() and table_schema = 'raw' and table_name = 'documents'"
+        ) -%}
+        {%- if found.columns[0].values()[0] == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "no reference data in " ~ target.path ~ ": load reference data first "
+                ~ "(halo load reference PATH...), then run `dbt build --target metadata` again"
+            ) }}
+        {%- endif -%}
+    {%- elif execute and target.name == 'player' -%}
+        {%- set found = run_query(
+            "select count(*) from information_schema.tables "
+            ~ "where table_catalog = 'meta' and table_schema = 'main' and table_name = 'medal_definitions'"
+        ) -%}
+        {%- if found.columns[0].values()[0] == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "the metadata database (attached as meta) has no metadata models: load reference data first "
+                ~ "(halo load reference PATH...), then run `dbt build --target metadata`"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

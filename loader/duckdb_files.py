@@ -1,26 +1,53 @@
-"""Opening DuckDB files for writing, with a clear message when another process holds them."""
+"""Opening DuckDB files for writing, with a bounded wait and a clear message when another process holds them."""
 
+import os
+import sys
+import time
 from pathlib import Path
 
 import duckdb
+
+LOCK_WAIT_ENV = "HALO_LOCK_WAIT_SECONDS"
+DEFAULT_LOCK_WAIT = 10.0
 
 
 class DatabaseBusyError(RuntimeError):
     """Another process (a load, a build, a dashboard) holds the DuckDB file."""
 
 
-def connect_for_writing(path: Path, what: str) -> duckdb.DuckDBPyConnection:
-    """Open (creating) a DuckDB file for writing; a lock held elsewhere becomes `DatabaseBusyError`."""
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
+def connect_for_writing(path: Path, what: str, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating) a DuckDB file for writing.
+
+    DuckDB allows one writing process per file. If another process holds it, wait up to
+    `wait_seconds` (default `HALO_LOCK_WAIT_SECONDS`, 10 s), saying so once, then raise
+    `DatabaseBusyError` with what to do. The file is never touched while it is busy.
+    """
+    if wait_seconds is None:
+        wait_seconds = float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT))
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(str(path), config={"preserve_insertion_order": False})
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusyError(
-                f"{what} {path} is busy: another process (halo load/build, dbt or a reader) has it open. "
-                "DuckDB allows one writer per file: wait for it to finish, then run this again."
-            ) from exc
-        raise
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(path), config={"preserve_insertion_order": False})
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusyError(
+                    f"{what} {path} is busy: another process (halo load/build, dbt or a reader) has it open. "
+                    f"DuckDB allows one writer per file; waited {wait_seconds:.0f} s. Run this again when it "
+                    f"has finished (or set {LOCK_WAIT_ENV} to wait longer)."
+                ) from exc
+            if not told:
+                print(f"waiting up to {wait_seconds:.0f} s for {path}: another process has it open",
+                      file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.25)
 
 
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:

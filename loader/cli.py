@@ -56,6 +56,10 @@ def build_parser() -> ArgumentParser:
     who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
     who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
 
+    export = commands.add_parser("export", help="write a player's original documents to a portable folder")
+    export.add_argument("--player", required=True, help="the player's gamertag")
+    export.add_argument("folder", type=Path, help="where to write (created)")
+
     docs = commands.add_parser("docs", help="dbt docs generate (and serve on localhost)")
     docs.add_argument("--player", help="player whose database the catalog is read from (default: the first)")
     docs.add_argument("--serve", action="store_true", help="serve the docs site on localhost")
@@ -125,6 +129,19 @@ def run_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_export(args: argparse.Namespace) -> int:
+    from loader.export import export_player
+
+    try:
+        result = export_player(args.player, args.folder)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    out.print(f"exported {result.documents} documents ({result.rejected} rejected ones under rejected/) "
+              f"of {result.gamertag} to {result.folder}")
+    out.print(f"restore: halo load matches --player {result.gamertag!r} --xuid {result.owner_xuid} {result.folder}")
+    return EXIT_OK
+
+
 def progress_callback(total_hint: int) -> tuple[Progress | None, Callable[[int, int], None] | None]:
     if total_hint < PROGRESS_THRESHOLD:
         return None, None
@@ -188,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_build(args)
         if args.command == "docs":
             return run_docs(args)
+        if args.command == "export":
+            return run_export(args)
     except (UsageError, UnsafeNameError, OwnerMismatchError, OwnerUnknownError, DatabaseBusyError,
             MetadataDatabaseMissingError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)

@@ -35,16 +35,31 @@ def _plain(value: Any) -> Any:
     return value.total_seconds() if isinstance(value, dt.timedelta) else value
 
 
+def _plan(columns: list[tuple[str, str, pl.DataType]]) -> tuple[tuple[str, str, bool], ...]:
+    """(field, column, is_duration): durations are the Float64 columns named `*_s`."""
+    return tuple((field, column, column.endswith("_s") and dtype == pl.Float64()) for field, column, dtype in columns)
+
+
+CORE_PLAN = _plan(CORE_COLUMNS)
+MODE_PLANS = tuple((block, _plan(columns), dict.fromkeys(c for _, c, _ in columns)) for block, columns in MODE_COLUMNS.items())
+
+
 def stats_columns(stats: Stats) -> dict[str, Any]:
-    """Core and mode-block columns of one stats object (mode columns null when the block is absent)."""
-    row: dict[str, Any] = {}
-    core = stats.core_stats
-    for field, column, _ in CORE_COLUMNS:
-        row[column] = _plain(getattr(core, field))
-    for block, columns in MODE_COLUMNS.items():
-        values = getattr(stats, block)
-        for field, column, _ in columns:
-            row[column] = None if values is None else _plain(getattr(values, field))
+    """Core and mode-block columns of one stats object (mode columns null when the block is absent).
+
+    Hot path (every player of every match): reads the models' `__dict__` with precomputed plans.
+    """
+    core = stats.core_stats.__dict__
+    row = {column: core[field].total_seconds() if duration else core[field] for field, column, duration in CORE_PLAN}
+    blocks = stats.__dict__
+    for block, plan, nulls in MODE_PLANS:
+        values = blocks[block]
+        if values is None:
+            row.update(nulls)
+        else:
+            data = values.__dict__
+            row.update({column: data[field].total_seconds() if duration and data[field] is not None else data[field]
+                        for field, column, duration in plan})
     return row
 
 

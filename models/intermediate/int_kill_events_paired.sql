@@ -1,0 +1,172 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='match_id') }}
+{#-
+    Kill pairing (DESIGN.md): a `kill` event of player A and a `death` event of player B (A <> B) in
+    the same match within 5 ms form one kill A -> B. Each event pairs at most once; opponents
+    (different last_team_id in the match) are preferred, then the smallest time gap, then the
+    earliest events. Matching is greedy in rounds: in each round every pair that is the best
+    remaining choice of BOTH its kill and its death is kept (the best remaining candidate overall
+    always is, so each round makes progress); {{ var('kill_pairing_rounds', 6) }} rounds cover
+    any realistic burst of simultaneous kills. Events left over are kept as `unpaired_kill` /
+    `unpaired_death` rows: counted, not guessed.
+    Incremental by match: only matches whose film or stats were (re)loaded are paired again.
+-#}
+{% set rounds = var('kill_pairing_rounds', 6) %}
+{% set window_ms = var('kill_pairing_window_ms', 5) %}
+with
+
+events as (
+    select * from {{ ref('stg_halo__highlight_events') }}
+    where event_type in ('kill', 'death')
+    {% if is_incremental() %}
+      and match_id in ({{ changed_match_ids() }})
+    {% endif %}
+),
+
+players as (
+    select * from {{ ref('stg_halo__match_players') }}
+    where xuid is not null
+),
+
+loads as (
+    select * from {{ ref('int_match_loads') }}
+),
+
+events_with_team as (
+    select
+        events.event_id,
+        events.match_id,
+        events.event_type,
+        events.xuid,
+        events.time_ms,
+        events.event_index,
+        players.team_id
+    from events
+    left join players
+        on players.match_id = events.match_id
+        and players.xuid = events.xuid
+),
+
+kills as (
+    select * from events_with_team where event_type = 'kill'
+),
+
+deaths as (
+    select * from events_with_team where event_type = 'death'
+),
+
+candidates as (
+    select
+        kills.match_id,
+        kills.event_id as kill_event_id,
+        deaths.event_id as death_event_id,
+        kills.xuid as killer_xuid,
+        deaths.xuid as victim_xuid,
+        kills.time_ms,
+        coalesce(kills.team_id <> deaths.team_id, false) as is_opponent,
+        case when kills.team_id <> deaths.team_id then 0 else 1 end as team_preference,
+        abs(kills.time_ms - deaths.time_ms) as gap_ms,
+        kills.event_index as kill_index,
+        deaths.event_index as death_index
+    from kills
+    inner join deaths
+        on deaths.match_id = kills.match_id
+        and deaths.xuid <> kills.xuid
+        and deaths.time_ms between kills.time_ms - {{ window_ms }} and kills.time_ms + {{ window_ms }}
+),
+
+{% for round in range(1, rounds + 1) %}
+open_{{ round }} as (
+    select *
+    from candidates
+    {% if round > 1 %}
+    where kill_event_id not in (select kill_event_id from pairs_{{ round - 1 }})
+      and death_event_id not in (select death_event_id from pairs_{{ round - 1 }})
+    {% endif %}
+),
+
+ranked_{{ round }} as (
+    select
+        *,
+        row_number() over (
+            partition by kill_event_id order by team_preference, gap_ms, death_index
+        ) as kill_choice,
+        row_number() over (
+            partition by death_event_id order by team_preference, gap_ms, kill_index
+        ) as death_choice
+    from open_{{ round }}
+),
+
+pairs_{{ round }} as (
+    {% if round > 1 %}
+    select * from pairs_{{ round - 1 }}
+    union all
+    {% endif %}
+    select match_id, kill_event_id, death_event_id, killer_xuid, victim_xuid, time_ms, is_opponent
+    from ranked_{{ round }}
+    where kill_choice = 1 and death_choice = 1
+),
+
+{% endfor %}
+paired as (
+    select * from pairs_{{ rounds }}
+),
+
+outcomes as (
+    select
+        match_id,
+        kill_event_id,
+        death_event_id,
+        killer_xuid,
+        victim_xuid,
+        time_ms,
+        is_opponent,
+        'paired' as pairing_status
+    from paired
+
+    union all
+
+    select
+        match_id,
+        event_id as kill_event_id,
+        cast(null as varchar) as death_event_id,
+        xuid as killer_xuid,
+        cast(null as bigint) as victim_xuid,
+        time_ms,
+        cast(null as boolean) as is_opponent,
+        'unpaired_kill' as pairing_status
+    from kills
+    where event_id not in (select kill_event_id from paired)
+
+    union all
+
+    select
+        match_id,
+        cast(null as varchar) as kill_event_id,
+        event_id as death_event_id,
+        cast(null as bigint) as killer_xuid,
+        xuid as victim_xuid,
+        time_ms,
+        cast(null as boolean) as is_opponent,
+        'unpaired_death' as pairing_status
+    from deaths
+    where event_id not in (select death_event_id from paired)
+),
+
+final as (
+    select
+        coalesce(outcomes.kill_event_id, '-') || '>' || coalesce(outcomes.death_event_id, '-') as kill_pair_id,
+        outcomes.match_id,
+        outcomes.kill_event_id,
+        outcomes.death_event_id,
+        outcomes.killer_xuid,
+        outcomes.victim_xuid,
+        outcomes.time_ms,
+        outcomes.is_opponent,
+        outcomes.pairing_status,
+        loads.loaded_at
+    from outcomes
+    left join loads
+        on loads.match_id = outcomes.match_id
+)
+
+select * from final

@@ -1,0 +1,98 @@
+-- One row per match: the owner's own stats joined with the match, its reference names and team context.
+with
+
+owner as (
+    select * from {{ ref('stg_halo__owner') }}
+),
+
+matches as (
+    select * from {{ ref('stg_halo__matches') }}
+),
+
+players as (
+    select * from {{ ref('stg_halo__match_players') }}
+),
+
+reference_names as (
+    select * from {{ ref('int_match_reference_names') }}
+),
+
+team_context as (
+    select * from {{ ref('int_match_team_context') }}
+),
+
+loads as (
+    select * from {{ ref('int_match_loads') }}
+),
+
+owner_players as (
+    select players.*
+    from players
+    inner join owner
+        on players.player_id = owner.player_id
+),
+
+final as (
+    select
+        matches.match_id,
+        matches.start_time,
+        matches.end_time,
+        matches.duration_s,
+        reference_names.season,
+        matches.playlist_asset_id,
+        reference_names.playlist_name,
+        matches.map_asset_id,
+        reference_names.map_name,
+        matches.game_variant_asset_id,
+        reference_names.game_variant_name,
+        matches.map_mode_pair_asset_id,
+        reference_names.map_mode_pair_name,
+        matches.game_variant_category,
+        reference_names.mode_name,
+        reference_names.is_ranked,
+        matches.playlist_asset_id is not null as is_matchmade,
+        matches.player_count,
+        owner_players.outcome,
+        owner_players.team_id,
+        owner_players.rank,
+        owner_players.kills,
+        owner_players.deaths,
+        owner_players.assists,
+        owner_players.kda,
+        owner_players.accuracy,
+        owner_players.shots_fired,
+        owner_players.shots_hit,
+        owner_players.damage_dealt,
+        owner_players.damage_taken,
+        owner_players.headshot_kills,
+        owner_players.melee_kills,
+        owner_players.grenade_kills,
+        owner_players.power_weapon_kills,
+        owner_players.max_killing_spree,
+        owner_players.avg_life_s,
+        owner_players.time_played_s,
+        owner_players.score,
+        owner_players.personal_score,
+        team_context.my_team_score,
+        team_context.enemy_team_score,
+        team_context.team_mmr,
+        team_context.enemy_mmr,
+        team_context.expected_kills,
+        team_context.expected_deaths,
+        team_context.pre_match_csr,
+        team_context.post_match_csr,
+        coalesce(owner_players.left_in_progress, false)
+            or not coalesce(owner_players.present_at_completion, true) as left_early,
+        coalesce(loads.loaded_at, matches.loaded_at) as loaded_at
+    from matches
+    inner join owner_players
+        on owner_players.match_id = matches.match_id
+    left join reference_names
+        on reference_names.match_id = matches.match_id
+    left join team_context
+        on team_context.match_id = matches.match_id
+    left join loads
+        on loads.match_id = matches.match_id
+)
+
+select * from final

@@ -1,0 +1,80 @@
+-- One row per human who played against the owner: kills either way (from paired film events of
+-- opponents), matches against, first/last encounter, latest gamertag.
+with
+
+owner as (
+    select * from {{ ref('stg_halo__owner') }}
+),
+
+participants as (
+    select * from {{ ref('int_match_participants_related') }}
+),
+
+kill_pairs as (
+    select * from {{ ref('int_kill_events_paired') }}
+),
+
+gamertags as (
+    select * from {{ ref('int_player_gamertags') }}
+),
+
+opponents as (
+    select
+        xuid,
+        count(distinct match_id) as matches_against,
+        min(start_time) as first_encounter_at,
+        max(start_time) as last_encounter_at
+    from participants
+    where relation_to_owner = 'opponent'
+      and not is_bot
+      and xuid is not null
+    group by xuid
+),
+
+opponent_kills as (
+    select kill_pairs.*
+    from kill_pairs
+    where pairing_status = 'paired'
+      and is_opponent
+),
+
+killed_by_owner as (
+    select
+        opponent_kills.victim_xuid as xuid,
+        count(*) as times_killed
+    from opponent_kills
+    inner join owner
+        on opponent_kills.killer_xuid = owner.xuid
+    group by opponent_kills.victim_xuid
+),
+
+killed_owner as (
+    select
+        opponent_kills.killer_xuid as xuid,
+        count(*) as times_killed_by
+    from opponent_kills
+    inner join owner
+        on opponent_kills.victim_xuid = owner.xuid
+    group by opponent_kills.killer_xuid
+),
+
+final as (
+    select
+        opponents.xuid as opponent_xuid,
+        gamertags.gamertag,
+        coalesce(killed_by_owner.times_killed, 0) as times_killed,
+        coalesce(killed_owner.times_killed_by, 0) as times_killed_by,
+        coalesce(killed_by_owner.times_killed, 0) - coalesce(killed_owner.times_killed_by, 0) as net_kills,
+        opponents.matches_against,
+        opponents.first_encounter_at,
+        opponents.last_encounter_at
+    from opponents
+    left join killed_by_owner
+        on killed_by_owner.xuid = opponents.xuid
+    left join killed_owner
+        on killed_owner.xuid = opponents.xuid
+    left join gamertags
+        on gamertags.xuid = opponents.xuid
+)
+
+select * from final

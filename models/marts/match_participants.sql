@@ -1,0 +1,89 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='match_id',
+    on_schema_change='append_new_columns',
+) }}
+{#-
+    Incremental by match. Besides (re)loaded matches, a run also rewrites the matches of players
+    whose gamertag the new films may have changed, so `gamertag` is always the latest one known.
+-#}
+-- depends_on: {{ ref('stg_halo__highlight_events') }}
+with
+
+players as (
+    select * from {{ ref('stg_halo__match_players') }}
+),
+
+related as (
+    select * from {{ ref('int_match_participants_related') }}
+),
+
+gamertags as (
+    select * from {{ ref('int_player_gamertags') }}
+),
+
+loads as (
+    select * from {{ ref('int_match_loads') }}
+),
+
+{% if is_incremental() %}
+changed as (
+    {{ changed_match_ids() }}
+),
+
+renamed_players as (
+    select distinct xuid
+    from {{ ref('stg_halo__highlight_events') }}
+    where match_id in (select match_id from changed)
+),
+
+to_write as (
+    select match_id from changed
+    union
+    select match_id from players where xuid in (select xuid from renamed_players)
+),
+
+{% endif %}
+final as (
+    select
+        players.match_id,
+        players.player_id,
+        players.xuid,
+        players.is_bot,
+        gamertags.gamertag,
+        players.team_id,
+        players.outcome,
+        players.rank,
+        players.kills,
+        players.deaths,
+        players.assists,
+        players.kda,
+        {{ kd_ratio('players.kills', 'players.deaths') }} as kd_ratio,
+        players.accuracy,
+        players.shots_fired,
+        players.shots_hit,
+        players.damage_dealt,
+        players.damage_taken,
+        players.score,
+        players.personal_score,
+        players.time_played_s,
+        coalesce(players.left_in_progress, false)
+            or not coalesce(players.present_at_completion, true) as left_early,
+        related.is_owner,
+        related.relation_to_owner,
+        loads.loaded_at
+    from players
+    inner join related
+        on related.match_id = players.match_id
+        and related.player_id = players.player_id
+    left join gamertags
+        on gamertags.xuid = players.xuid
+    left join loads
+        on loads.match_id = players.match_id
+    {% if is_incremental() %}
+    where players.match_id in (select match_id from to_write)
+    {% endif %}
+)
+
+select * from final

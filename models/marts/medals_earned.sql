@@ -1,0 +1,60 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='match_id',
+    on_schema_change='append_new_columns',
+) }}
+with
+
+owner as (
+    select * from {{ ref('stg_halo__owner') }}
+),
+
+medals as (
+    select * from {{ ref('stg_halo__match_player_medals') }}
+),
+
+definitions as (
+    select * from {{ ref('stg_meta__medal_definitions') }}
+),
+
+matches as (
+    select * from {{ ref('stg_halo__matches') }}
+),
+
+loads as (
+    select * from {{ ref('int_match_loads') }}
+),
+
+owner_medals as (
+    select medals.*
+    from medals
+    inner join owner
+        on medals.player_id = owner.player_id
+    {% if is_incremental() %}
+    where medals.match_id in ({{ changed_match_ids() }})
+    {% endif %}
+),
+
+final as (
+    select
+        owner_medals.match_id,
+        owner_medals.medal_id,
+        matches.start_time,
+        owner_medals.medal_count as count,
+        owner_medals.personal_score_awarded as personal_score,
+        definitions.name_en,
+        definitions.name_fr,
+        definitions.difficulty,
+        definitions.type,
+        loads.loaded_at
+    from owner_medals
+    inner join matches
+        on matches.match_id = owner_medals.match_id
+    left join definitions
+        on definitions.medal_id = owner_medals.medal_id
+    left join loads
+        on loads.match_id = owner_medals.match_id
+)
+
+select * from final

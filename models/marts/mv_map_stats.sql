@@ -1,0 +1,18 @@
+-- How the owner does on each map.
+with
+
+matches as (
+    select * from {{ ref('match_stats') }}
+),
+
+final as (
+    select
+        map_asset_id,
+        max(map_name) as map_name,
+        {{ match_summary_columns() }}
+    from matches
+    where map_asset_id is not null
+    group by map_asset_id
+)
+
+select * from final

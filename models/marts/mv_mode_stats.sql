@@ -1,0 +1,17 @@
+-- How the owner does in each mode (game variant category: Slayer, CTF, Oddball, ...).
+with
+
+matches as (
+    select * from {{ ref('match_stats') }}
+),
+
+final as (
+    select
+        game_variant_category,
+        max(mode_name) as mode_name,
+        {{ match_summary_columns() }}
+    from matches
+    group by game_variant_category
+)
+
+select * from final

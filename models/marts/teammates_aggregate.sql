@@ -1,0 +1,51 @@
+-- One row per other human the owner has played with or against.
+with
+
+participants as (
+    select * from {{ ref('int_match_participants_related') }}
+),
+
+gamertags as (
+    select * from {{ ref('int_player_gamertags') }}
+),
+
+others as (
+    select *
+    from participants
+    where not is_owner
+      and not is_bot
+      and xuid is not null
+),
+
+aggregated as (
+    select
+        xuid,
+        count(distinct case when relation_to_owner = 'teammate' then match_id end) as matches_together,
+        count(distinct case when relation_to_owner = 'opponent' then match_id end) as matches_against,
+        count(distinct case when relation_to_owner = 'teammate' and owner_outcome = 2 then match_id end)
+            as wins_together,
+        count(distinct case when relation_to_owner = 'teammate' and owner_outcome = 3 then match_id end)
+            as losses_together,
+        min(start_time) as first_played_at,
+        max(start_time) as last_played_at
+    from others
+    group by xuid
+),
+
+final as (
+    select
+        aggregated.xuid as teammate_xuid,
+        gamertags.gamertag,
+        aggregated.matches_together,
+        aggregated.matches_against,
+        aggregated.wins_together,
+        aggregated.losses_together,
+        {{ safe_ratio('aggregated.wins_together', 'aggregated.matches_together') }} as win_rate_together,
+        aggregated.first_played_at,
+        aggregated.last_played_at
+    from aggregated
+    left join gamertags
+        on gamertags.xuid = aggregated.xuid
+)
+
+select * from final

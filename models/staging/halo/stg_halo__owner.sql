@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ source('halo', 'owner') }}
+),
+
+renamed as (
+    select
+        ----------  ids
+        xuid,
+        'xuid(' || cast(xuid as varchar) || ')' as player_id,
+        player_dir,
+        ----------  strings
+        gamertag,
+        ----------  timestamps
+        created_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,427 @@
+"""End to end: load the real fixtures, run `dbt build --target player`, check the marts against the raw JSON.
+
+Expected values are computed here from the fixture JSON (plain `json`) and, for the film, from
+SPNKr's film reader with a small pairing written in Python: nothing re-runs the SQL under test.
+One module-scoped build serves every test (a dbt process costs seconds on a 2-core machine).
+"""
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+from spnkr.film import highlight_events as spnkr_events
+
+from conftest import FILM, MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, ROOT, read_json
+from loader.load_matches import load_matches
+from loader.load_reference import load_reference
+from loader.paths import metadata_db_path, player_db_path
+
+DBT = ROOT / ".venv" / "bin" / "dbt"
+GAMERTAG = "Spartan001"
+SLAYER_ID = "b4be1c44-5782-42b3-8cf8-0d76dd87230c"
+ODDBALL_ID = "63391382-6b88-43f9-9ff4-6313404c419c"
+SMALL_FILM_MATCH_ID = "01ee3491-1ca1-4822-b23e-63e836104f32"
+INFECTION_ID = "1eff9933-121a-42be-ab15-05bda1fc8858"
+FILM_38 = FILM / f"38_{ODDBALL_ID}.gzip"
+REFERENCE_API_FILES = [RESPONSES / f"get_{name}.json" for name in (
+    "medal_metadata", "career_reward_track", "season_calendar", "csr_season_calendar", "playlist", "map",
+    "map_mode_pair", "ugc_game_variant")]
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def run_dbt(command: list[str], root: Path, tmp: Path, target: str) -> subprocess.CompletedProcess:
+    """dbt exactly as from the shell (README), with target/ and logs/ kept out of the checkout."""
+    env = {**os.environ, "HALO_DATA_DIR": str(root), "HALO_PLAYER_DB": str(player_db_path(GAMERTAG, root)),
+           "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("HALO_ARCHIVE_DIR", None)  # the profile's default: <player dir>/archive
+    return subprocess.run([str(DBT), *command, "--target", target, "--profiles-dir", str(ROOT)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[dict]:
+    """Rows as dicts from a read-only connection that is closed again (dbt needs the file lock)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        result = con.execute(sql, params or [])
+        columns = [d[0] for d in result.description]
+        return [dict(zip(columns, row)) for row in result.fetchall()]
+    finally:
+        con.close()
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def owner_of(match: dict) -> dict:
+    return next(p for p in match["Players"] if p["PlayerId"] == OWNER_ID)
+
+
+def summed(player: dict, stat: str) -> int:
+    return sum(entry["Stats"]["CoreStats"][stat] for entry in player["PlayerTeamStats"])
+
+
+def all_matches() -> dict[str, dict]:
+    return {doc["MatchId"]: doc for doc in map(read_json, MATCH_STATS_FILES)}
+
+
+def reference_names() -> dict[str, dict[str, str]]:
+    """Asset id -> PublicName per asset kind, straight from the reference fixtures."""
+    playlist, map_, pair, variant = (read_json(RESPONSES / f"get_{n}.json")
+                                     for n in ("playlist", "map", "map_mode_pair", "ugc_game_variant"))
+    names: dict[str, dict[str, str]] = {"playlist": {}, "map": {}, "map_mode_pair": {}, "game_variant": {}}
+    names["playlist"][playlist["AssetId"]] = playlist["PublicName"]
+    for entry in read_json(REFERENCE / "Playlist_modes_translations.json")["playlists"]:
+        names["playlist"].setdefault(entry["uuid"].lower(), entry["en"])
+    for asset in (map_, pair["MapLink"]):
+        names["map"][asset["AssetId"]] = asset["PublicName"]
+    for asset in (variant, pair["UgcGameVariantLink"]):
+        names["game_variant"][asset["AssetId"]] = asset["PublicName"]
+    for asset in (pair, *playlist["RotationEntries"]):
+        names["map_mode_pair"][asset["AssetId"]] = asset["PublicName"]
+    return names
+
+
+def expected_season(info: dict) -> str:
+    if info.get("SeasonId"):
+        return info["SeasonId"].rsplit("/", 1)[-1].removesuffix(".json")
+    start = parse_time(info["StartTime"])
+    for season in read_json(RESPONSES / "get_csr_season_calendar.json")["Seasons"]:
+        if parse_time(season["StartDate"]["ISO8601Date"]) <= start < parse_time(season["EndDate"]["ISO8601Date"]):
+            return season["CsrSeasonFilePath"].rsplit("/", 1)[-1].removesuffix(".json")
+    return "unknown"
+
+
+def film_kills(path: Path, version: int, teams: dict[int, int]) -> tuple[Counter, Counter]:
+    """Pair kill/death events of a film independently (5 ms, other player): (owner kills per victim, deaths per killer).
+
+    The fixture film is unambiguous (each kill has exactly one candidate death), which the test asserts.
+    """
+    events = list(spnkr_events.read(path.read_bytes(), version))
+    kills = [e for e in events if e.event_type == "kill"]
+    deaths = [e for e in events if e.event_type == "death"]
+    owner_killed, owner_killed_by = Counter(), Counter()
+    used = set()
+    for kill in kills:
+        candidates = [i for i, d in enumerate(deaths) if d.xuid != kill.xuid and abs(d.time_ms - kill.time_ms) <= 5]
+        assert len(candidates) == 1, "film 38 is expected to pair unambiguously"
+        (index,) = candidates
+        assert index not in used
+        used.add(index)
+        victim = deaths[index].xuid
+        if teams[kill.xuid] == teams[victim]:
+            continue  # betrayal, not an antagonist kill
+        if kill.xuid == OWNER_XUID:
+            owner_killed[victim] += 1
+        elif victim == OWNER_XUID:
+            owner_killed_by[kill.xuid] += 1
+    return owner_killed, owner_killed_by
+
+
+# ---------------------------------------------------------------------------------------------- the build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("marts")
+    root = tmp / "data"
+    extra = tmp / "inputs"
+    extra.mkdir()
+    # the skill fixture carries no match id and the small film chunk no name: give them the names the loader reads
+    shutil.copy(RESPONSES / "get_match_skill.json", extra / f"skill_{SLAYER_ID}.json")
+    shutil.copy(FILM / "highlight_events.gzip", extra / f"37_{SMALL_FILM_MATCH_ID}.gzip")
+
+    reference = load_reference([*REFERENCE_API_FILES, REFERENCE], root=root)
+    assert reference.rejections == [], [r.reason for r in reference.rejections]
+    meta = run_dbt(["build"], root, tmp, "metadata")
+    assert meta.returncode == 0, meta.stdout[-4000:]
+
+    loaded = load_matches(GAMERTAG, [*MATCH_STATS_FILES, RESPONSES / "get_match_history.json",
+                                     RESPONSES / "get_player_career_rank.json", FILM_38, extra],
+                          xuid=OWNER_XUID, root=root)
+    assert loaded.rejections == [], [r.reason for r in loaded.rejections]
+
+    player = run_dbt(["build"], root, tmp, "player")
+    assert player.returncode == 0, player.stdout[-6000:]
+    return {"root": root, "tmp": tmp, "db": player_db_path(GAMERTAG, root), "build_log": player.stdout}
+
+
+# ---------------------------------------------------------------------------------------------- match_stats
+
+
+def test_match_stats_has_the_owner_row_of_every_match(built: dict) -> None:
+    rows = {r["match_id"]: r for r in query(built["db"], "SELECT * FROM match_stats")}
+    matches = all_matches()
+    assert set(rows) == set(matches)
+    names = reference_names()
+    skill = read_json(RESPONSES / "get_match_skill.json")["Value"][0]["Result"]
+
+    for match_id, match in matches.items():
+        row, owner, info = rows[match_id], owner_of(match), match["MatchInfo"]
+        kills, deaths = summed(owner, "Kills"), summed(owner, "Deaths")
+        assert (row["kills"], row["deaths"], row["assists"]) == (kills, deaths, summed(owner, "Assists")), match_id
+        assert len(owner["PlayerTeamStats"]) == 1  # the fixtures: API KDA/accuracy apply as they are
+        core = owner["PlayerTeamStats"][0]["Stats"]["CoreStats"]
+        assert row["kda"] == pytest.approx(core["KDA"]) and row["accuracy"] == pytest.approx(core["Accuracy"])
+        assert row["kd_ratio"] == pytest.approx(kills / deaths if deaths else kills)
+        assert row["outcome"] == owner["Outcome"] and row["team_id"] == owner["LastTeamId"]
+        assert row["start_time"] == parse_time(info["StartTime"])
+        assert row["season"] == expected_season(info)
+
+        scores = {t["TeamId"]: t["Stats"]["CoreStats"]["Score"] for t in match["Teams"]}
+        if scores:
+            assert row["my_team_score"] == scores[owner["LastTeamId"]]
+            assert row["enemy_team_score"] == max(s for t, s in scores.items() if t != owner["LastTeamId"])
+        else:
+            assert row["my_team_score"] is None and row["enemy_team_score"] is None
+
+        for kind, info_key in (("playlist", "Playlist"), ("map", "MapVariant"), ("game_variant", "UgcGameVariant"),
+                               ("map_mode_pair", "PlaylistMapModePair")):
+            asset = info.get(info_key)
+            assert row[f"{kind}_asset_id"] == (asset["AssetId"] if asset else None)
+            assert row[f"{kind}_name"] == (names[kind].get(asset["AssetId"]) if asset else None), (match_id, kind)
+        assert row["is_matchmade"] is (info.get("Playlist") is not None)
+        if match_id == SLAYER_ID:
+            assert row["team_mmr"] == pytest.approx(skill["TeamMmr"])
+            assert row["enemy_mmr"] == pytest.approx(
+                max(v for k, v in skill["TeamMmrs"].items() if int(k) != skill["TeamId"]))
+            assert row["expected_kills"] == pytest.approx(skill["StatPerformances"]["Kills"]["Expected"])
+            assert row["pre_match_csr"] == skill["RankRecap"]["PreMatchCsr"]["Value"]
+            assert row["post_match_csr"] == skill["RankRecap"]["PostMatchCsr"]["Value"]
+        else:
+            assert row["team_mmr"] is None and row["pre_match_csr"] is None
+        participation = owner["ParticipationInfo"]
+        assert row["left_early"] is (participation["LeftInProgress"] or not participation["PresentAtCompletion"])
+        assert row["performance_score"] is None  # fewer than 10 earlier matches
+
+    # the slayer match is on the Ranked Arena playlist, which the metadata knows as ranked
+    assert rows[SLAYER_ID]["playlist_name"] == "Ranked Arena" and rows[SLAYER_ID]["is_ranked"] is True
+    assert rows[SMALL_FILM_MATCH_ID]["is_ranked"] is False  # custom game: no playlist
+    assert rows[INFECTION_ID]["my_team_score"] is None  # Infection: Teams is empty
+
+
+def test_sessions_follow_the_120_minute_gap(built: dict) -> None:
+    times = sorted((parse_time(m["MatchInfo"]["StartTime"]), parse_time(m["MatchInfo"]["EndTime"]), match_id)
+                   for match_id, m in all_matches().items())
+    expected, previous_end, current = {}, None, None
+    for start, end, match_id in times:
+        if previous_end is None or start - previous_end > dt.timedelta(minutes=120):
+            current = match_id
+        expected[match_id] = current
+        previous_end = end
+    rows = query(built["db"], "SELECT match_id, session_id FROM match_stats")
+    assert {r["match_id"]: r["session_id"] for r in rows} == expected
+    sessions = query(built["db"], "SELECT session_id, matches FROM sessions")
+    assert {s["session_id"]: s["matches"] for s in sessions} == Counter(expected.values())
+
+
+# ---------------------------------------------------------------------------------------------- other marts
+
+
+def test_match_participants_has_every_player(built: dict) -> None:
+    rows = query(built["db"], "SELECT match_id, count(*) AS n, sum(is_owner::int) AS owners FROM match_participants "
+                              "GROUP BY match_id")
+    assert {r["match_id"]: r["n"] for r in rows} == {k: len(m["Players"]) for k, m in all_matches().items()}
+    assert all(r["owners"] == 1 for r in rows)
+    owner = query(built["db"], "SELECT DISTINCT gamertag FROM match_participants WHERE is_owner")
+    assert owner == [{"gamertag": GAMERTAG}]
+
+
+def test_medals_earned_for_the_slayer_match(built: dict) -> None:
+    metadata = read_json(RESPONSES / "get_medal_metadata.json")
+    definitions = {m["nameId"]: m for m in metadata["medals"]}
+    owner = owner_of(read_json(RESPONSES / "get_match_stats.json"))
+    expected = {}
+    for entry in owner["PlayerTeamStats"]:
+        for medal in entry["Stats"]["CoreStats"]["Medals"]:
+            definition = definitions.get(medal["NameId"])
+            expected[medal["NameId"]] = (
+                medal["Count"], medal["TotalPersonalScoreAwarded"],
+                definition["name"]["value"] if definition else None,
+                definition["name"]["translations"]["fr-FR"] if definition else None,
+                metadata["difficulties"][definition["difficultyIndex"]] if definition else None,
+                metadata["types"][definition["typeIndex"]] if definition else None)
+    rows = query(built["db"], "SELECT * FROM medals_earned WHERE match_id = ?", [SLAYER_ID])
+    actual = {r["medal_id"]: (r["count"], r["personal_score"], r["name_en"], r["name_fr"], r["difficulty"], r["type"])
+              for r in rows}
+    assert actual == expected
+    assert len(rows) == len(expected)
+
+
+def test_antagonists_from_film_38(built: dict) -> None:
+    oddball = read_json(RESPONSES / "get_match_stats_oddball.json")
+    teams = {int(p["PlayerId"][5:-1]): p["LastTeamId"] for p in oddball["Players"] if p["PlayerId"].startswith("xuid(")}
+    owner_killed, owner_killed_by = film_kills(FILM_38, 38, teams)
+    assert sum(owner_killed.values()) > 0 and sum(owner_killed_by.values()) > 0
+
+    # matches against each human, over every loaded match
+    against: Counter = Counter()
+    for match in all_matches().values():
+        owner_team = owner_of(match)["LastTeamId"]
+        for player in match["Players"]:
+            if player["PlayerId"].startswith("xuid(") and player["PlayerId"] != OWNER_ID \
+                    and player["LastTeamId"] != owner_team:
+                against[int(player["PlayerId"][5:-1])] += 1
+
+    rows = {r["opponent_xuid"]: r for r in query(built["db"], "SELECT * FROM antagonists")}
+    assert set(rows) == set(against)
+    for xuid, row in rows.items():
+        assert row["times_killed"] == owner_killed.get(xuid, 0), xuid
+        assert row["times_killed_by"] == owner_killed_by.get(xuid, 0), xuid
+        assert row["net_kills"] == row["times_killed"] - row["times_killed_by"]
+        assert row["matches_against"] == against[xuid]
+    assert sum(r["times_killed"] for r in rows.values()) == sum(owner_killed.values())
+    assert sum(r["times_killed_by"] for r in rows.values()) == sum(owner_killed_by.values())
+    # gamertags come from the film
+    film_names = {e.xuid: e.gamertag for e in spnkr_events.read(FILM_38.read_bytes(), 38)}
+    for xuid, name in film_names.items():
+        if xuid in rows:
+            assert rows[xuid]["gamertag"] == name
+
+
+def test_kill_pairing_counts_unpaired_events(built: dict) -> None:
+    rows = query(built["db"], "SELECT match_id, pairing_status, count(*) AS n FROM int_kill_events_paired "
+                              "GROUP BY ALL")
+    counts = {(r["match_id"], r["pairing_status"]): r["n"] for r in rows}
+    events = list(spnkr_events.read(FILM_38.read_bytes(), 38))
+    assert counts[(ODDBALL_ID, "paired")] == sum(e.event_type == "kill" for e in events) == 203
+    assert (ODDBALL_ID, "unpaired_kill") not in counts
+    # the small film: the owner killed a bot twice and died once; bots have no film events, nothing pairs
+    small = list(spnkr_events.read((FILM / "highlight_events.gzip").read_bytes(), 37))
+    assert counts[(SMALL_FILM_MATCH_ID, "unpaired_kill")] == sum(e.event_type == "kill" for e in small)
+    assert counts[(SMALL_FILM_MATCH_ID, "unpaired_death")] == sum(e.event_type == "death" for e in small)
+
+
+def test_teammates_aggregate_over_all_matches(built: dict) -> None:
+    expected: dict[int, Counter] = defaultdict(Counter)
+    for match in all_matches().values():
+        owner = owner_of(match)
+        for player in match["Players"]:
+            if not player["PlayerId"].startswith("xuid(") or player["PlayerId"] == OWNER_ID:
+                continue
+            counts = expected[int(player["PlayerId"][5:-1])]
+            if player["LastTeamId"] == owner["LastTeamId"]:
+                counts["together"] += 1
+                counts["wins"] += owner["Outcome"] == 2
+                counts["losses"] += owner["Outcome"] == 3
+            else:
+                counts["against"] += 1
+    rows = {r["teammate_xuid"]: r for r in query(built["db"], "SELECT * FROM teammates_aggregate")}
+    assert set(rows) == set(expected)
+    for xuid, counts in expected.items():
+        row = rows[xuid]
+        assert (row["matches_together"], row["matches_against"], row["wins_together"], row["losses_together"]) == \
+            (counts["together"], counts["against"], counts["wins"], counts["losses"]), xuid
+        assert row["win_rate_together"] == (counts["wins"] / counts["together"] if counts["together"] else None)
+
+
+def test_career_progression(built: dict) -> None:
+    snapshot = read_json(RESPONSES / "get_player_career_rank.json")["CurrentProgress"]
+    track = read_json(RESPONSES / "get_career_reward_track.json")["Ranks"]
+    rank = next(r for r in track if r["Rank"] == snapshot["Rank"])
+    xp_before = sum(r["XpRequiredForRank"] for r in track if r["Rank"] < snapshot["Rank"])
+    rows = query(built["db"], "SELECT * FROM career_progression")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["rank"], row["xp_in_rank"], row["title"]) == \
+        (snapshot["Rank"], snapshot["PartialProgress"], rank["RankTitle"]["value"])
+    assert row["cumulative_xp"] == xp_before + snapshot["PartialProgress"]
+    assert row["is_max_rank"] is False
+
+
+def test_global_stats(built: dict) -> None:
+    matches = all_matches()
+    (row,) = query(built["db"], "SELECT * FROM mv_global_stats")
+    assert row["owner_xuid"] == OWNER_XUID and row["matches"] == len(matches)
+    assert row["kills"] == sum(summed(owner_of(m), "Kills") for m in matches.values())
+    assert row["wins"] == sum(owner_of(m)["Outcome"] == 2 for m in matches.values())
+    per_map = query(built["db"], "SELECT map_asset_id, matches FROM mv_map_stats")
+    assert {r["map_asset_id"]: r["matches"] for r in per_map} == \
+        Counter(m["MatchInfo"]["MapVariant"]["AssetId"] for m in matches.values())
+
+
+# ---------------------------------------------------------------------------------------------- archive, re-runs
+
+
+def test_season_archive_parquet(built: dict) -> None:
+    archive = built["db"].parent / "archive"
+    seasons = {r["season"]: r["n"] for r in query(built["db"], "SELECT season, count(*) AS n FROM match_stats GROUP BY 1")}
+    assert {p.name for p in archive.iterdir()} == {f"season={s}" for s in seasons}
+    con = duckdb.connect()
+    try:
+        for season, n in seasons.items():
+            files = list((archive / f"season={season}").glob("*.parquet"))
+            assert files, season
+            pattern = str(archive / f"season={season}" / "*.parquet")
+            assert con.execute(f"SELECT count(*) FROM read_parquet('{pattern}')").fetchall() == [(n,)]
+        total = con.execute(f"SELECT count(*) FROM read_parquet('{archive}/*/*.parquet', hive_partitioning=true)")
+        assert total.fetchall() == [(sum(seasons.values()),)]
+        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+                                 f"read_parquet('{archive}/*/*.parquet'))").fetchall())
+        assert types["kills"] == "SMALLINT" and types["kda"] == "FLOAT"
+        codecs = {r[0] for r in con.execute(f"SELECT DISTINCT compression FROM parquet_metadata('{archive}/*/*.parquet')")
+                  .fetchall()}
+        assert codecs == {"ZSTD"}
+    finally:
+        con.close()
+
+
+def test_docs_generate(built: dict) -> None:
+    run = run_dbt(["docs", "generate"], built["root"], built["tmp"], "player")
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert (built["tmp"] / "target" / "catalog.json").exists()
+
+
+def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -> None:
+    """Runs last: a second build after a newer copy of the slayer match (one player fewer, one kill more)."""
+    db = built["db"]
+    con = duckdb.connect(str(db))
+    try:
+        # marks on rows an incremental build must not touch (older matches) or must rewrite (a later match)
+        con.execute("UPDATE match_stats SET map_name = 'untouched' WHERE match_id = ?", [INFECTION_ID])
+        con.execute("UPDATE match_stats SET map_name = 'stale' WHERE match_id = ?", [ODDBALL_ID])
+        con.execute("UPDATE match_participants SET gamertag = 'untouched' WHERE match_id = ?", [INFECTION_ID])
+    finally:
+        con.close()
+
+    match = read_json(RESPONSES / "get_match_stats.json")
+    dropped = next(p for p in match["Players"] if p["PlayerId"] != OWNER_ID)
+    match["Players"].remove(dropped)
+    owner_of(match)["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Kills"] += 1
+    newer = built["tmp"] / "replaced" / "get_match_stats.json"
+    newer.parent.mkdir()
+    newer.write_text(json.dumps(match), encoding="utf-8")
+    loaded = load_matches(GAMERTAG, [newer], root=built["root"])
+    assert loaded.counts.replaced == 1
+
+    run = run_dbt(["build"], built["root"], built["tmp"], "player")
+    assert run.returncode == 0, run.stdout[-6000:]
+
+    stats = {r["match_id"]: r for r in query(db, "SELECT * FROM match_stats")}
+    assert len(stats) == len(MATCH_STATS_FILES)
+    assert stats[SLAYER_ID]["kills"] == summed(owner_of(match), "Kills")
+    assert stats[INFECTION_ID]["map_name"] == "untouched"  # older match: not rewritten
+    assert stats[ODDBALL_ID]["map_name"] != "stale"  # started after the replaced match: rewritten
+    participants = query(db, "SELECT player_id, gamertag FROM match_participants WHERE match_id = ?", [SLAYER_ID])
+    assert len(participants) == len(match["Players"])
+    assert dropped["PlayerId"] not in {p["player_id"] for p in participants}  # no stale row
+    untouched = query(db, "SELECT DISTINCT gamertag FROM match_participants WHERE match_id = ?", [INFECTION_ID])
+    assert untouched == [{"gamertag": "untouched"}]
+    # the archive is rewritten (overwrite), still one row per match
+    con = duckdb.connect()
+    try:
+        archive = db.parent / "archive"
+        assert con.execute(f"SELECT count(*) FROM read_parquet('{archive}/*/*.parquet')").fetchall() == \
+            [(len(stats),)]
+    finally:
+        con.close()
+    assert metadata_db_path(built["root"]).exists()

@@ -56,6 +56,12 @@ def build_parser() -> ArgumentParser:
     who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
     who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
 
+    demo = commands.add_parser("demo", help="generate demo players, load, build all, docs, summary")
+    demo.add_argument("--players", type=int, default=3)
+    demo.add_argument("--matches", type=int, default=300, help="matches per player")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--no-docs", action="store_true", help="skip dbt docs generate")
+
     export = commands.add_parser("export", help="write a player's original documents to a portable folder")
     export.add_argument("--player", required=True, help="the player's gamertag")
     export.add_argument("folder", type=Path, help="where to write (created)")
@@ -127,6 +133,42 @@ def run_docs(args: argparse.Namespace) -> int:
         return subprocess.call([sys.executable, "-m", "http.server", str(args.port), "--bind", "127.0.0.1",
                                 "--directory", str(PROJECT_DIR / "target")])
     return EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from loader.demo_pipeline import DOCS_INDEX, run_demo as demo
+    from loader.paths import data_dir
+
+    root = data_dir()
+    err.print(f"halo demo: {args.players} players x {args.matches} matches into {root} ...")
+    result = demo(root, players=args.players, matches_per_player=args.matches, seed=args.seed,
+                  docs=not args.no_docs)
+    by_name = {s.gamertag: s for s in result.summaries}
+    for build in result.builds:
+        s = by_name.get(build.name)
+        out.print(f"[bold]{build.name}[/bold]: build {'ok' if build.success else 'FAILED'} in {build.seconds:.1f} s, "
+                  f"{build.tests_passed} tests passed, {build.tests_failed} failed", soft_wrap=True)
+        if s is None:
+            continue
+        win_rate = f"{s.win_rate:.0%}" if s.win_rate is not None else "-"
+        out.print(f"  {s.matches} matches, win rate {win_rate}, most played map {s.top_map or '-'}", soft_wrap=True)
+        if s.nemesis:
+            out.print(f"  nemesis: {s.nemesis} (killed you {s.nemesis_kills} times)", soft_wrap=True)
+        if s.best_teammate:
+            out.print(f"  best teammate: {s.best_teammate} ({s.best_teammate_win_rate:.0%} wins together)",
+                      soft_wrap=True)
+    root_players = root / "players"
+    out.print(f"player databases: {root_players}/<player-dir>/stats.duckdb")
+    out.print(f"season archives:  {root_players}/<player-dir>/archive/season=<season>/")
+    out.print(f"metadata:         {root / 'warehouse' / 'metadata.duckdb'}")
+    if result.docs is not None:
+        out.print(f"docs site:        {DOCS_INDEX}  (halo docs --serve to browse it)")
+    out.print(f"demo documents:   {result.source_dir}   ({result.rejected} rejected) in {result.seconds:.0f} s")
+    failed = [b for b in result.builds if not b.success]
+    for build in failed:
+        err.print(f"[red]build failed for {build.name}:[/red] {'; '.join(build.errors[:3])}", soft_wrap=True)
+    docs_failed = result.docs is not None and not result.docs.success
+    return EXIT_REJECTED if failed or result.rejected or docs_failed else EXIT_OK
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -207,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_docs(args)
         if args.command == "export":
             return run_export(args)
+        if args.command == "demo":
+            return run_demo(args)
     except (UsageError, UnsafeNameError, OwnerMismatchError, OwnerUnknownError, DatabaseBusyError,
             MetadataDatabaseMissingError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)

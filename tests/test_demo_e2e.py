@@ -1,0 +1,129 @@
+"""`halo demo` end to end into a temporary data dir; the warehouses must agree with the generated JSON.
+
+Expected values are recomputed here from the generated documents with plain json (not the loader,
+not dbt): matches and kills per player, wins per map, and who killed the owner how often.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loader.paths import player_db_path
+
+PLAYERS, MATCHES, SEED = 3, 60, 11
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    root = tmp_path_factory.mktemp("demo") / "data"
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+    proc = subprocess.run([sys.executable, "-m", "loader.cli", "demo", "--players", str(PLAYERS),
+                           "--matches", str(MATCHES), "--seed", str(SEED)],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root, proc
+
+
+def player_folders(root: Path) -> dict[str, Path]:
+    return {folder.name: folder for folder in sorted((root / "demo-source" / "players").iterdir())}
+
+
+def match_docs(folder: Path) -> list[dict]:
+    docs = [json.loads(path.read_bytes()) for path in sorted(folder.glob("*.json"))]
+    return [d for d in docs if isinstance(d, dict) and "MatchInfo" in d and "Players" in d]
+
+
+def owner_xuid(folder: Path, docs: list[dict]) -> str:
+    """The tracked player is the one human who is in every match of their folder."""
+    common = set.intersection(*({p["PlayerId"] for p in d["Players"]} for d in docs))
+    (owner,) = [p for p in common if p.startswith("xuid(")]
+    return owner
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_player_built_and_summarised(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    root, proc = demo
+    assert len(player_folders(root)) == PLAYERS
+    for gamertag in player_folders(root):
+        assert f"{gamertag}: build ok" in proc.stdout
+        assert "nemesis:" in proc.stdout and "best teammate:" in proc.stdout
+    assert "docs site:" in proc.stdout
+    assert (root / "warehouse" / "metadata.duckdb").is_file()
+
+
+def test_matches_and_kills_per_player(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    root, _ = demo
+    for gamertag, folder in player_folders(root).items():
+        docs = match_docs(folder)
+        me = owner_xuid(folder, docs)
+        kills = sum(entry["Stats"]["CoreStats"]["Kills"]
+                    for d in docs for p in d["Players"] if p["PlayerId"] == me for entry in p["PlayerTeamStats"])
+        db = player_db_path(gamertag, root)
+        assert query(db, "SELECT matches, kills FROM main.mv_global_stats") == [(len(docs), kills)]
+        assert query(db, "SELECT count(*), sum(kills) FROM main.match_stats") == [(len(docs), kills)]
+
+
+def test_wins_per_map(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    root, _ = demo
+    map_names = {}
+    for path in (root / "demo-source" / "reference").glob("map_*.json"):
+        doc = json.loads(path.read_bytes())
+        map_names[doc["AssetId"]] = doc["PublicName"]
+    for gamertag, folder in player_folders(root).items():
+        docs = match_docs(folder)
+        me = owner_xuid(folder, docs)
+        wins: Counter = Counter()
+        played: Counter = Counter()
+        for d in docs:
+            name = map_names[d["MatchInfo"]["MapVariant"]["AssetId"]]
+            played[name] += 1
+            outcome = next(p["Outcome"] for p in d["Players"] if p["PlayerId"] == me)
+            wins[name] += outcome == 2
+        rows = query(player_db_path(gamertag, root), "SELECT map_name, matches, wins FROM main.mv_map_stats")
+        assert sorted(rows) == sorted((name, played[name], wins[name]) for name in played)
+
+
+def test_who_killed_the_owner(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """Each death event of the owner is paired with the opponent's kill event at the same millisecond."""
+    root, _ = demo
+    checked = 0
+    for gamertag, folder in player_folders(root).items():
+        docs = {d["MatchId"]: d for d in match_docs(folder)}
+        me = owner_xuid(folder, list(docs.values()))
+        my_xuid = int(me[5:-1])
+        killed_by: Counter = Counter()
+        for path in sorted(folder.glob("*.highlights.json")):
+            film = json.loads(path.read_bytes())
+            match = docs[film["MatchId"]]
+            team = {int(p["PlayerId"][5:-1]): p["LastTeamId"] for p in match["Players"] if p["PlayerId"].startswith("xuid(")}
+            kills_at = defaultdict(list)
+            for event in film["Events"]:
+                if event["EventType"] == "kill":
+                    kills_at[event["TimeMs"]].append(event["Xuid"])
+            for event in film["Events"]:
+                if event["EventType"] == "death" and event["Xuid"] == my_xuid:
+                    killers = [x for x in kills_at[event["TimeMs"]] if x != my_xuid and team[x] != team[my_xuid]]
+                    if not killers:
+                        continue  # a suicide: a death nobody gets credit for (unpaired, not counted)
+                    assert len(killers) == 1, (path.name, event)  # this check relies on unambiguous pairs
+                    killed_by[killers[0]] += 1
+        rows = query(player_db_path(gamertag, root),
+                     "SELECT opponent_xuid, times_killed_by FROM main.antagonists WHERE times_killed_by > 0")
+        assert dict(rows) == dict(killed_by)
+        nemesis = query(player_db_path(gamertag, root),
+                        "SELECT opponent_xuid FROM main.antagonists ORDER BY times_killed_by DESC, net_kills, "
+                        "opponent_xuid LIMIT 1")[0][0]
+        top = max(killed_by.values())
+        assert killed_by[nemesis] == top
+        checked += sum(killed_by.values())
+    assert checked > 0

@@ -127,3 +127,68 @@ def test_who_killed_the_owner(demo: tuple[Path, subprocess.CompletedProcess]) ->
         assert killed_by[nemesis] == top
         checked += sum(killed_by.values())
     assert checked > 0
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """`halo docs --serve` on localhost, rendered in headless Chromium; the screenshot is kept as an artifact."""
+    import shutil
+    import time
+    import urllib.request
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (python3 run.py installs Debian's chromium when it can, as root)")
+    root, _ = demo
+    port = free_port()
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+    server = subprocess.Popen([sys.executable, "-m", "loader.cli", "docs", "--serve", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                manifest = json.loads(urllib.request.urlopen(base + "manifest.json", timeout=2).read())
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "docs server did not come up"
+                time.sleep(0.5)
+        # The lineage the site draws comes from the manifest: match_stats reaches back to raw sources
+        # and forward to the season archive and the aggregates.
+        parents = manifest["parent_map"]
+        assert "model.halo.match_stats_season_archive" in manifest["child_map"]["model.halo.match_stats"]
+
+        def upstream(node: str) -> set[str]:
+            seen, todo = set(), [node]
+            while todo:
+                for parent in parents.get(todo.pop(), []):
+                    if parent not in seen:
+                        seen.add(parent)
+                        todo.append(parent)
+            return seen
+        assert {"source.halo.halo.matches", "source.halo.halo.match_players"} <= upstream("model.halo.match_stats")
+
+        artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        shot = artifacts / "docs-lineage-match_stats.png"
+        shot.unlink(missing_ok=True)
+        url = base + "#!/model/model.halo.match_stats?g_v=1"
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={root.parent / 'chromium'}", "--window-size=1600,1000",
+                 "--virtual-time-budget=20000"]
+        subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=180)
+        dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Lineage Graph" in dom and "match_stats" in dom
+    assert shot.is_file() and shot.stat().st_size > 50_000  # a rendered graph, not a blank page

@@ -161,6 +161,18 @@ def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess
                 assert server.poll() is None, server.stdout.read()
                 assert time.monotonic() < deadline, "docs server did not come up"
                 time.sleep(0.5)
+        catalog = json.loads(urllib.request.urlopen(base + "catalog.json", timeout=10).read())
+        undocumented = []
+        for uid, node in manifest["nodes"].items():
+            if node["resource_type"] not in ("model", "seed") or node["package_name"] != "halo":
+                continue
+            if not node["description"].strip():
+                undocumented.append(uid)
+            for column in (catalog["nodes"].get(uid) or {"columns": {}})["columns"]:
+                if not (node["columns"].get(column.lower()) or {}).get("description", "").strip():
+                    undocumented.append(f"{uid}.{column}")
+        undocumented += [uid for uid, source in manifest["sources"].items() if not source["description"].strip()]
+        assert undocumented == []  # every model, column and source of the docs site is described
         # The lineage the site draws comes from the manifest: match_stats reaches back to raw sources
         # and forward to the season archive and the aggregates.
         parents = manifest["parent_map"]

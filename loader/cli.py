@@ -56,6 +56,12 @@ def build_parser() -> ArgumentParser:
     who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
     who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
 
+    sync = commands.add_parser("sync", help="fetch new matches from the Halo Infinite API (SPNKr) and load them")
+    sync_who = sync.add_mutually_exclusive_group(required=True)
+    sync_who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
+    sync_who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    sync.add_argument("--xuid", help="the player's XUID on a first sync (default: looked up by gamertag)")
+
     demo = commands.add_parser("demo", help="generate demo players, load, build all, docs, summary")
     demo.add_argument("--players", type=int, default=3)
     demo.add_argument("--matches", type=int, default=300, help="matches per player")
@@ -78,7 +84,8 @@ def run_build(args: argparse.Namespace) -> int:
 
     def report(outcome: BuildOutcome) -> None:
         status = "[green]ok[/green]" if outcome.success else "[red]FAILED[/red]"
-        err.print(f"built {outcome.name}: {status} in {outcome.seconds:.1f} s", soft_wrap=True)
+        err.print(f"built {outcome.name}: {status} in {outcome.seconds:.1f} s" if outcome.success else
+                  f"{outcome.name}: {status} after {outcome.seconds:.1f} s", soft_wrap=True)
         for message in outcome.errors[:5]:
             err.print(f"  {message}", soft_wrap=True)
 
@@ -251,6 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_export(args)
         if args.command == "demo":
             return run_demo(args)
+        if args.command == "sync":
+            from loader.sync import run_sync
+            return run_sync(args)
     except (UsageError, UnsafeNameError, OwnerMismatchError, OwnerUnknownError, DatabaseBusyError,
             MetadataDatabaseMissingError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)

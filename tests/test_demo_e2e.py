@@ -204,3 +204,17 @@ def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess
         server.wait(timeout=30)
     assert "Lineage Graph" in dom and "match_stats" in dom
     assert shot.is_file() and shot.stat().st_size > 50_000  # a rendered graph, not a blank page
+
+
+def test_build_reports_each_player_and_one_failure_does_not_stop_the_others(
+        demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    root, _ = demo
+    first = sorted(player_folders(root))[0]
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+    proc = subprocess.run([sys.executable, "-m", "loader.cli", "build", "--player", "Nobody Loaded", first],
+                          env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 1  # one player failed
+    assert "Nobody Loaded: FAILED" in proc.stderr and "load the player's matches first" in proc.stderr
+    assert f"built {first}: ok" in proc.stderr
+    summary = [line for line in proc.stdout.splitlines() if first in line]
+    assert summary and str(MATCHES) in summary[0] and "ok" in summary[0]

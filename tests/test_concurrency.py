@@ -52,12 +52,15 @@ def test_second_writer_fails_clearly_when_the_wait_runs_out(tmp_path: Path) -> N
 
 def test_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     db = first_load(tmp_path)
-    holder = hold_lock(db, 2)
-    proc = halo(["load", "matches", "--player", "Spartan001", str(CTF)], tmp_path, 60)
-    _, stderr = proc.communicate(timeout=120)
-    holder.wait()
-    assert proc.returncode == 0, stderr
-    assert "waiting up to 60 s" in stderr
+    code = f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('held', flush=True); sys.stdin.readline()"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    proc = halo(["load", "matches", "--player", "Spartan001", str(CTF)], tmp_path, 300)
+    waiting = proc.stderr.readline()  # the loader says it waits, while the first writer still holds the file
+    assert "waiting up to 300 s" in waiting
+    holder.communicate("release\n", timeout=60)  # the first writer finishes
+    _, rest = proc.communicate(timeout=300)
+    assert proc.returncode == 0, waiting + rest
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.matches").fetchall() == [(2,)]
 

@@ -1,0 +1,370 @@
+"""`halo sync`: the real SPNKr client against a local replay of the Halo Infinite API (127.0.0.1 only).
+
+Expected values come from the recorded samples read with plain `json` (and the
+film chunk with SPNKr's reader), never from the code under test.
+"""
+
+import asyncio
+import functools
+import json
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+from spnkr.film import highlight_events as spnkr_events
+
+from conftest import FILM, OWNER_ID, OWNER_XUID, RESPONSES, read_json
+from halo_api_replay import (
+    BLOBS, ECONOMY, GAMECMS, PROFILE, SKILL, STATS, UGC, Reply, ReplayServer, azure_sign_in, film_metadata,
+    history_handler, history_row, json_reply, profile_reply,
+)
+from loader.cli import main as halo
+from loader.load_matches import load_matches
+from loader.paths import metadata_db_path, player_db_path, player_dir
+from loader.sync import EXPIRED_MESSAGE, SyncOptions, exit_code, sync
+
+SPARTAN, CLEARANCE = "test-spartan-7f3a9c", "test-clearance-2d81e4"
+PLAYER, PLAYER2, XUID2 = "Spartan001", "Spartan002", 2533274900000034
+STATS_FILES = {read_json(p)["MatchId"]: p for p in sorted(RESPONSES.glob("get_match_stats*.json"))}
+HISTORY = read_json(RESPONSES / "get_match_history.json")
+HISTORY_IDS = [row["MatchId"] for row in HISTORY["Results"]]
+SERVED = [mid for mid in HISTORY_IDS if mid in STATS_FILES]          # history matches the replay has stats for
+ODDBALL = read_json(RESPONSES / "get_match_stats_oddball.json")["MatchId"]
+SLAYER = read_json(RESPONSES / "get_match_stats.json")["MatchId"]   # the skill sample's match (18 kills)
+ZONES = read_json(RESPONSES / "get_match_stats_zones.json")["MatchId"]
+NEW_MATCHES = [read_json(RESPONSES / f"get_match_stats_{m}.json") for m in ("infection", "pve")]
+FILM38 = FILM / f"38_{ODDBALL}.gzip"
+RECORDED_ASSETS = {  # (discovery path kind, asset id) -> sample; served for any version of that asset
+    (kind, read_json(RESPONSES / name)["AssetId"]): RESPONSES / name
+    for kind, name in (("playlists", "get_playlist.json"), ("maps", "get_map.json"),
+                       ("mapModePairs", "get_map_mode_pair.json"), ("ugcGameVariants", "get_ugc_game_variant.json"))
+}
+GAMECMS_FILES = {
+    "/hi/Waypoint/file/medals/metadata.json": "get_medal_metadata.json",
+    "/hi/Progression/file/RewardTracks/CareerRanks/careerRank1.json": "get_career_reward_track.json",
+    "/hi/progression/file/calendars/seasons/seasoncalendar.json": "get_season_calendar.json",
+    "/hi/Progression/file/Csr/Calendars/CsrSeasonCalendar.json": "get_csr_season_calendar.json",
+}
+AZURE_VARS = ("HALO_AZURE_CLIENT_ID", "HALO_AZURE_CLIENT_SECRET", "HALO_AZURE_REFRESH_TOKEN")
+
+
+@functools.cache
+def film_event_count() -> int:
+    return len(list(spnkr_events.read(FILM38.read_bytes(), 38)))
+
+
+def without_films(server: ReplayServer) -> None:
+    """For tests not about films: SPNKr's film reader takes about a second per chunk; a 404 keeps tests fast."""
+    server.add(UGC, film_path(ODDBALL), Reply(404))
+
+
+def recorded(path: Path) -> Reply:
+    return Reply(200, path.read_bytes())
+
+
+def stats_path(mid: str) -> str:
+    return f"/hi/matches/{mid}/stats"
+
+
+def film_path(mid: str) -> str:
+    return f"/hi/films/matches/{mid}/spectate"
+
+
+def history_path(xuid: int) -> str:
+    return f"/hi/players/xuid({xuid})/matches"
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the network: any connection or lookup other than 127.0.0.1 fails the test."""
+    real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def connect(sock: socket.socket, address: object) -> object:
+        if isinstance(address, tuple) and address[0] not in ("127.0.0.1", "::1"):
+            raise AssertionError(f"test tried to reach the network: {address}")
+        return real_connect(sock, address)
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host not in ("127.0.0.1", "localhost", "::1", None):
+            raise AssertionError(f"test tried to resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def api(data_root: Path, monkeypatch: pytest.MonkeyPatch):
+    """The replay server with the recorded samples, the sync wired to it, tokens in the environment."""
+    server = ReplayServer(SPARTAN, CLEARANCE).start()
+    server.add(PROFILE, f"/users/gt({PLAYER})", profile_reply(OWNER_XUID, PLAYER))
+    server.add(PROFILE, f"/users/gt({PLAYER2})", profile_reply(XUID2, PLAYER2))
+    server.add(STATS, history_path(OWNER_XUID),
+               history_handler(list(HISTORY["Results"]), (RESPONSES / "get_match_history.json").read_bytes()))
+    for mid, path in STATS_FILES.items():
+        server.add(STATS, stats_path(mid), recorded(path))
+    server.add(SKILL, f"/hi/matches/{SLAYER}/skill", recorded(RESPONSES / "get_match_skill.json"))
+    film = film_metadata(read_json(RESPONSES / "get_film_by_match_id.json"), ODDBALL, 38)
+    server.add(UGC, film_path(ODDBALL), json_reply(film))
+    chunk = film["CustomData"]["Chunks"][-1]["FileRelativePath"]
+    server.add(BLOBS, f"/ugcstorage/film/test-{ODDBALL}{chunk}",
+               Reply(200, FILM38.read_bytes(), content_type="application/octet-stream"))
+    server.add(ECONOMY, f"/hi/players/xuid({OWNER_XUID})/rewardtracks/careerranks/careerrank1",
+               recorded(RESPONSES / "get_player_career_rank.json"))
+    server.add(ECONOMY, f"/hi/players/xuid({XUID2})/rewardtracks/careerranks/careerrank1",
+               recorded(RESPONSES / "get_player_career_rank.json"))
+    for path, name in GAMECMS_FILES.items():
+        server.add(GAMECMS, path, recorded(RESPONSES / name))
+    for (kind, asset_id), path in RECORDED_ASSETS.items():
+        server.add_prefix(UGC, f"/hi/{kind}/{asset_id}/versions/", recorded(path))
+    monkeypatch.setattr("loader.sync.engine.new_session", server.session)
+    monkeypatch.setenv("HALO_SPARTAN_TOKEN", SPARTAN)
+    monkeypatch.setenv("HALO_CLEARANCE_TOKEN", CLEARANCE)
+    monkeypatch.setenv("HALO_REQUESTS_PER_SECOND", "500")
+    for name in AZURE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    yield server
+    server.stop()
+
+
+def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def match_ids(db: Path) -> set[str]:
+    return {row[0] for row in q(db, "SELECT match_id FROM raw.matches")}
+
+
+def state(gamertag: str = PLAYER) -> dict:
+    return json.loads((player_dir(gamertag) / "sync_state.json").read_text())
+
+
+def inbox(gamertag: str = PLAYER) -> list[str]:
+    folder = player_dir(gamertag) / "inbox"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def medal_ids(stats: dict) -> set[int]:
+    return {medal["NameId"] for player in stats["Players"] for team in player["PlayerTeamStats"]
+            for medal in team["Stats"]["CoreStats"]["Medals"]}
+
+
+def test_first_sync(api: ReplayServer, data_root: Path, capsys: pytest.CaptureFixture) -> None:
+    assert halo(["sync", "--player", PLAYER]) == 0
+    db = player_db_path(PLAYER)
+    assert len(SERVED) == 4 and match_ids(db) == set(SERVED)
+    assert q(db, "SELECT xuid FROM raw.owner") == [(OWNER_XUID,)]
+    # the history (25 rows, one full page, then an empty one), skill of the slayer match, the oddball's film
+    assert q(db, "SELECT count(*) FROM raw.match_history")[0][0] == len(HISTORY_IDS) == 25
+    assert [r.query["start"] for r in api.requests(STATS, history_path(OWNER_XUID))] == [["0"], ["25"]]
+    skill = read_json(RESPONSES / "get_match_skill.json")["Value"][0]
+    assert q(db, "SELECT match_id, player_id, pre_match_csr FROM raw.match_skill") == [
+        (SLAYER, skill["Id"], skill["Result"]["RankRecap"]["PreMatchCsr"]["Value"])]
+    assert q(db, "SELECT match_id, count(*), any_value(film_major_version) FROM raw.highlight_events GROUP BY 1") \
+        == [(ODDBALL, film_event_count(), 38)]
+    rank = read_json(RESPONSES / "get_player_career_rank.json")["CurrentProgress"]["Rank"]
+    assert q(db, "SELECT rank FROM raw.career_rank_snapshots") == [(rank,)]
+    # every stored document is the response as received
+    for mid in SERVED:
+        body = q(db, "SELECT body FROM raw.documents WHERE kind = 'match_stats' AND doc_id = ?", [mid])[0][0]
+        assert body == STATS_FILES[mid].read_bytes()
+    # each match asked for once; the skill request names the match's humans; tokens sent on every service call
+    for mid in HISTORY_IDS:
+        assert len(api.requests(STATS, stats_path(mid))) == 1
+    humans = sorted(p["PlayerId"] for p in read_json(STATS_FILES[SLAYER])["Players"]
+                    if p["PlayerId"].startswith("xuid("))
+    assert sorted(api.requests(SKILL, f"/hi/matches/{SLAYER}/skill")[0].query["players"]) == humans
+    assert all(r.authorised for r in api.log if r.host != BLOBS)
+    # the state: the 21 matches without stats are not asked again, three matches have no film, nothing pending
+    st = state()
+    assert st["xuid"] == OWNER_XUID and st["pending"] == {}
+    assert set(st["unavailable"]) == set(HISTORY_IDS) - set(SERVED)
+    assert set(st["without_film"]) == set(SERVED) - {ODDBALL}
+    assert set(st["without_skill"]) == set(SERVED) - {SLAYER}
+    assert inbox() == []
+    # reference data: the one recorded asset the matches use, and the singletons
+    meta = metadata_db_path()
+    used = {(m["MatchInfo"]["Playlist"]["AssetId"]) for m in map(read_json, (STATS_FILES[s] for s in SERVED))}
+    recorded_used = {asset for (kind, asset) in RECORDED_ASSETS if kind == "playlists" and asset in used}
+    assert set(q(meta, "SELECT kind, doc_id FROM raw.documents")) == (
+        {("playlist", a) for a in recorded_used} |
+        {(k, k) for k in ("medal_metadata", "career_reward_track", "season_calendar", "csr_season_calendar")})
+    # no token anywhere on disk or in the output
+    output = capsys.readouterr()
+    for path in data_root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert SPARTAN.encode() not in data and CLEARANCE.encode() not in data, path
+    assert SPARTAN not in output.out + output.err and CLEARANCE not in output.out + output.err
+
+
+def test_second_sync_fetches_only_the_two_new_matches(api: ReplayServer, data_root: Path) -> None:
+    without_films(api)
+    assert halo(["sync", "--player", PLAYER]) == 0
+    warehouse_state = json.loads((data_root / "warehouse" / "sync_state.json").read_text())
+    first_unknown_medals = set(warehouse_state["medals_unknown_at_last_fetch"])
+    api.add(STATS, history_path(OWNER_XUID),
+            history_handler([history_row(m, OWNER_ID) for m in NEW_MATCHES] + list(HISTORY["Results"])))
+    api.clear_log()
+    assert halo(["sync", "--player", PLAYER]) == 0
+    db = player_db_path(PLAYER)
+    new_ids = [m["MatchId"] for m in NEW_MATCHES]
+    assert match_ids(db) == set(SERVED) | set(new_ids)
+    stats_requests = [r.path for r in api.requests(STATS) if r.path.endswith("/stats")]
+    assert sorted(stats_requests) == sorted(stats_path(m) for m in new_ids)
+    assert [r.query["start"] for r in api.requests(STATS, history_path(OWNER_XUID))] == [["0"]]
+    assert q(db, "SELECT count(*) FROM raw.career_rank_snapshots")[0][0] == 2
+    # reference: only the new matches' assets; the medal metadata again only if they brought unknown medals
+    asked = {r.path for r in api.requests(UGC) if "/versions/" in r.path}
+    old_assets = {m["MatchInfo"][k]["AssetId"] for m in map(read_json, (STATS_FILES[s] for s in SERVED))
+                  for k in ("MapVariant", "UgcGameVariant", "Playlist", "PlaylistMapModePair")}
+    assert asked and not any(asset in path for path in asked for asset in old_assets)
+    metadata = read_json(RESPONSES / "get_medal_metadata.json")
+    known = {m["nameId"] for m in metadata["medals"]}
+    unknown_after = set().union(*(medal_ids(m) for m in NEW_MATCHES)) - known
+    refetched = bool(unknown_after - first_unknown_medals)
+    assert len(api.requests(GAMECMS, "/hi/Waypoint/file/medals/metadata.json")) == int(refetched)
+    assert state()["pending"] == {} and inbox() == []
+
+
+def test_429_then_success(api: ReplayServer, capsys: pytest.CaptureFixture) -> None:
+    without_films(api)
+    api.add(STATS, stats_path(SLAYER), [Reply(429, headers={"Retry-After": "0"}), recorded(STATS_FILES[SLAYER])])
+    assert halo(["sync", "--player", PLAYER]) == 0
+    assert [r.status for r in api.requests(STATS, stats_path(SLAYER))] == [429, 200]
+    db = player_db_path(PLAYER)
+    assert q(db, "SELECT count(*) FROM raw.documents WHERE kind = 'match_stats' AND doc_id = ?", [SLAYER]) == [(1,)]
+    assert q(db, "SELECT count(*) FROM raw.matches WHERE match_id = ?", [SLAYER]) == [(1,)]
+    assert "(1 retried)" in capsys.readouterr().out
+
+
+def test_404_film_is_recorded_and_not_asked_again(api: ReplayServer) -> None:
+    api.add(UGC, film_path(ODDBALL), Reply(404))
+    assert halo(["sync", "--player", PLAYER]) == 0
+    db = player_db_path(PLAYER)
+    assert ODDBALL in match_ids(db)
+    assert q(db, "SELECT count(*) FROM raw.highlight_events") == [(0,)]
+    st = state()
+    assert "404" in st["without_film"][ODDBALL] and st["pending"] == {}
+    api.clear_log()
+    assert halo(["sync", "--player", PLAYER]) == 0
+    assert api.requests(UGC, film_path(ODDBALL)) == []
+
+
+def test_401_says_tokens_expired(api: ReplayServer, data_root: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("HALO_SPARTAN_TOKEN", "expired-token")
+    assert halo(["sync", "--player", PLAYER]) == 2
+    assert EXPIRED_MESSAGE in capsys.readouterr().err
+    assert [(r.host, r.status) for r in api.log] == [(PROFILE, 401)]
+    assert not player_db_path(PLAYER).exists() and inbox() == []
+
+
+def test_401_mid_sync_keeps_what_was_fetched_and_resumes(api: ReplayServer, capsys: pytest.CaptureFixture) -> None:
+    without_films(api)
+    pages = history_handler(list(HISTORY["Results"]), (RESPONSES / "get_match_history.json").read_bytes())
+
+    def expire_after_history(path: str, query: dict) -> Reply:
+        reply = pages(path, query)
+        if query["start"] == ["25"]:
+            api.spartan = "rotated"           # the tokens expire once the history has been read
+        return reply
+
+    api.add(STATS, history_path(OWNER_XUID), expire_after_history)
+    assert halo(["sync", "--player", PLAYER]) == 2
+    assert EXPIRED_MESSAGE in capsys.readouterr().err
+    db = player_db_path(PLAYER)
+    assert q(db, "SELECT count(*) FROM raw.match_history")[0][0] == 25 and match_ids(db) == set()
+    assert set(state()["pending"]) == set(HISTORY_IDS) and inbox() == []
+    api.spartan = SPARTAN
+    api.add(STATS, history_path(OWNER_XUID), pages)
+    assert halo(["sync", "--player", PLAYER]) == 0
+    assert match_ids(db) == set(SERVED) and state()["pending"] == {}
+
+
+def test_failed_match_is_retried_and_the_walk_passes_known_matches(api: ReplayServer, data_root: Path) -> None:
+    without_films(api)
+    api.add(STATS, stats_path(ZONES), Reply(503))
+    options = SyncOptions(requests_per_second=500, max_attempts=3, backoff_base=0.001)
+    report = asyncio.run(sync([PLAYER], options=options))
+    assert [r.status for r in api.requests(STATS, stats_path(ZONES))] == [503, 503, 503]
+    assert set(report.players[0].failed) == {ZONES}
+    entry = state()["pending"][ZONES]
+    assert entry["attempts"] == 1 and "HTTP 503" in entry["error"]
+    db = player_db_path(PLAYER)
+    assert match_ids(db) == set(SERVED) - {ZONES}
+    assert exit_code(report) == 1                         # halo sync exits 1: something is left to retry
+    api.add(STATS, stats_path(ZONES), recorded(STATS_FILES[ZONES]))
+    api.clear_log()
+    assert halo(["sync", "--player", PLAYER]) == 0
+    assert ZONES in match_ids(db) and state()["pending"] == {}
+    # the newest match was already known: the walk went on to the failed one, still on the first page
+    assert HISTORY_IDS.index(ZONES) > 0 and HISTORY_IDS[0] in SERVED
+    assert [r.path for r in api.requests(STATS) if r.path.endswith("/stats")] == [stats_path(ZONES)]
+    assert [r.query["start"] for r in api.requests(STATS, history_path(OWNER_XUID))] == [["0"]]
+
+
+def test_crash_between_fetch_and_load_loses_nothing(api: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr("loader.sync.engine.load_matches", crash)
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(sync([PLAYER]))
+    waiting = inbox()
+    assert {f"{m}.json" for m in SERVED} <= set(waiting) and f"38_{ODDBALL}.gzip" in waiting
+    assert f"skill_{SLAYER}.json" in waiting
+    monkeypatch.setattr("loader.sync.engine.load_matches", load_matches)
+    api.clear_log()
+    report = asyncio.run(sync([PLAYER], options=SyncOptions(requests_per_second=500)))
+    assert report.players[0].recovered_files == len(waiting)
+    db = player_db_path(PLAYER)
+    assert match_ids(db) == set(SERVED)
+    assert q(db, "SELECT match_id, count(*) FROM raw.highlight_events GROUP BY 1") == [(ODDBALL, film_event_count())]
+    assert not any(r.path == stats_path(m) for r in api.log for m in SERVED)   # nothing fetched twice
+    assert inbox() == []
+
+
+def test_two_players_share_reference_fetches_then_sync_all(api: ReplayServer) -> None:
+    without_films(api)
+    rows = sorted((history_row(read_json(p), f"xuid({XUID2})") for p in STATS_FILES.values()
+                   if any(pl["PlayerId"] == f"xuid({XUID2})" for pl in read_json(p)["Players"])),
+                  key=lambda r: r["MatchInfo"]["StartTime"], reverse=True)
+    api.add(STATS, history_path(XUID2), history_handler(rows))
+    assert halo(["sync", "--player", PLAYER, PLAYER2]) == 0
+    assert match_ids(player_db_path(PLAYER2)) == {r["MatchId"] for r in rows}
+    reference = [r.path for r in api.log if r.host == GAMECMS or (r.host == UGC and "/versions/" in r.path)]
+    assert reference and len(reference) == len(set(reference))           # every asset asked for once
+    api.clear_log()
+    assert halo(["sync", "--all"]) == 0
+    assert sorted(r.path for r in api.log) == sorted([history_path(OWNER_XUID), history_path(XUID2)])
+
+
+def test_missing_credentials_is_a_usage_error(api: ReplayServer, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.delenv("HALO_SPARTAN_TOKEN")
+    assert halo(["sync", "--player", PLAYER]) == 2
+    assert "HALO_SPARTAN_TOKEN" in capsys.readouterr().err and api.log == []
+
+
+def test_azure_app_flow(api: ReplayServer, data_root: Path, monkeypatch: pytest.MonkeyPatch,
+                        capsys: pytest.CaptureFixture) -> None:
+    without_films(api)
+    azure_sign_in(api, "test-refresh-token", OWNER_XUID, PLAYER)
+    monkeypatch.delenv("HALO_SPARTAN_TOKEN")
+    monkeypatch.delenv("HALO_CLEARANCE_TOKEN")
+    monkeypatch.setenv("HALO_AZURE_CLIENT_ID", "test-client-id")
+    monkeypatch.setenv("HALO_AZURE_CLIENT_SECRET", "test-client-secret")
+    monkeypatch.setenv("HALO_AZURE_REFRESH_TOKEN", "expired-refresh-token")
+    assert halo(["sync", "--player", PLAYER]) == 2
+    assert "refresh token" in capsys.readouterr().err and not player_db_path(PLAYER).exists()
+    monkeypatch.setenv("HALO_AZURE_REFRESH_TOKEN", "test-refresh-token")
+    assert halo(["sync", "--player", PLAYER]) == 0
+    assert match_ids(player_db_path(PLAYER)) == set(SERVED)
+    assert all(r.authorised for r in api.log if r.host in (STATS, SKILL, UGC, ECONOMY, GAMECMS, PROFILE))
+    secrets = (b"test-refresh-token", b"test-client-secret", b"test-access", SPARTAN.encode())
+    for path in data_root.rglob("*"):
+        if path.is_file():
+            assert not any(secret in path.read_bytes() for secret in secrets), path

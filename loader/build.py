@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from loader.dbt_runner import BuildOutcome, DbtProject
+from loader.duckdb_files import DatabaseBusyError, connect_for_writing
 from loader.load_reference import require_metadata_db
 from loader.paths import PLAYER_DB_NAME, data_dir, player_db_path
 
@@ -35,6 +36,22 @@ def tracked_players(root: Path | None = None) -> list[PlayerFile]:
     return players
 
 
+def busy_outcome(name: str, database: Path, what: str) -> BuildOutcome | None:
+    """A failed outcome when another process holds `database` (after the bounded wait), else None.
+
+    dbt needs the file for writing; a dashboard's read-only connection, a load or another build blocks it.
+    Checked before dbt starts so the player gets this message instead of dbt's lock error.
+    """
+    if not database.exists():
+        return None
+    try:
+        connect_for_writing(database, what).close()
+    except DatabaseBusyError as exc:
+        return BuildOutcome(name=name, errors=[f"{exc} Close the readers of this file (dashboards, notebooks, "
+                                               "`duckdb` shells) and run halo build again."])
+    return None
+
+
 def metadata_fingerprint(path: Path) -> str:
     """A digest of every stored reference document: it changes exactly when reference data changed."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -47,9 +64,18 @@ def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome |
     """Run the metadata build when the reference documents differ from the last successful build."""
     path = require_metadata_db(root, models=False)
     stamp = path.parent / FINGERPRINT_NAME
-    current = metadata_fingerprint(path)
+    try:
+        current = metadata_fingerprint(path)
+    except duckdb.IOException:  # a writer (halo load reference, another build) holds it: wait (bounded) or report
+        busy = busy_outcome("metadata", path, "metadata database")
+        if busy is not None:
+            return busy
+        current = metadata_fingerprint(path)
     if stamp.exists() and stamp.read_text() == current:
         return None
+    busy = busy_outcome("metadata", path, "metadata database")  # readers are fine above, not for a rebuild
+    if busy is not None:
+        return busy
     outcome = project.build_metadata()
     if outcome.success:
         stamp.write_text(current)
@@ -60,10 +86,16 @@ def build_players(
     gamertags: Sequence[str] | None,
     root: Path | None = None,
     on_player: Callable[[BuildOutcome], None] | None = None,
+    full: bool = False,
+    project: DbtProject | None = None,
 ) -> tuple[BuildOutcome | None, list[BuildOutcome]]:
-    """Build the named players (or all when `gamertags` is None); one failure never stops the others."""
+    """Build the named players (or all when `gamertags` is None); one failure never stops the others.
+
+    `full` forces a full `dbt build` (every model and test) even where an update would do (see dbt_runner);
+    `project` lets a long-lived process reuse its parsed project.
+    """
     root = root or data_dir()
-    project = DbtProject(root)
+    project = project or DbtProject(root)
     metadata = build_metadata_if_changed(project, root)
     if metadata is not None and not metadata.success:
         return metadata, []
@@ -71,7 +103,9 @@ def build_players(
                else [PlayerFile(g, player_db_path(g, root)) for g in gamertags])
     outcomes = []
     for player in players:
-        outcome = project.build_player(player.gamertag, player.database)
+        # new reference data changes names in every row: rebuild fully rather than only what was loaded
+        outcome = (busy_outcome(player.gamertag, player.database, f"player database of {player.gamertag!r}")
+                   or project.build_player(player.gamertag, player.database, full=full or metadata is not None))
         outcomes.append(outcome)
         if on_player:
             on_player(outcome)

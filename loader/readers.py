@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 from spnkr.film import highlight_events as spnkr_events
 
+from loader.models.base import to_pascal
 from loader.models.career_rank import CareerRank
 from loader.models.highlight_events import HighlightEvent, HighlightEvents
 from loader.models.match_history import MatchHistory
@@ -66,6 +67,12 @@ class Source:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def path_text(self) -> str:
+        """The path as valid UTF-8 text (for tables and messages): bytes of a non-UTF-8 file name
+        become `\\xNN` escapes instead of failing the whole batch."""
+        return str(self.path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,136 @@ def read_document(source: Source) -> Accepted | Rejected:
                                     "re-download it", kind, hint)
         return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {format_validation_error(err)}; "
                                 "fix or re-download the file", kind, hint)
+    problem = integrity_problem(kind, model, source.data)
+    if problem is not None:
+        where = f" (match {hint})" if hint else ""
+        return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {problem}; fix or re-download the file",
+                        kind, hint)
     return _accept(kind, model, source)
+
+
+# Integers the raw tables can hold with room for summing a player's team entries: at most 17 digits.
+MAX_ABS_INT = 10**17 - 1
+MAX_TEAM_ENTRIES = 64
+# Cheap byte scans that decide whether a document needs the (slower) walk over every value:
+# long digit runs or exponents (big integers), and years at the edge of the calendar (timestamps
+# whose UTC form does not exist). Written as bytes.translate + find (C speed): a regular expression
+# doing the same costs as much as the validation itself, and a loose one (`\d[eE]\d`) matches the hex
+# digits of every UUID, which sent every document through the walk (~6x the validation).
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 18
+_NUMBER_STARTS = frozenset(b":,[")
+_SPACES = frozenset(b" \t\r\n")
+
+
+def _suspect_bytes(data: bytes) -> bool:
+    """True when the document may hold an integer beyond 17 digits (a long digit run or a JSON number with an
+    exponent) or a timestamp in year 1 or 9999. False positives only cost the exact walk."""
+    if b'"0001-' in data or b'"9999-' in data:
+        return True
+    numbers = data.translate(_DIGITS)
+    if _LONG_DIGIT_RUN in numbers:
+        return True
+    for marker in (b"0e", b"0E"):
+        at = numbers.find(marker)
+        while at >= 0:
+            i = at
+            while i > 0 and numbers[i - 1] in (48, 46):  # digits and the decimal point
+                i -= 1
+            if i > 0 and numbers[i - 1] == 45:  # a minus sign
+                i -= 1
+            while i > 0 and numbers[i - 1] in _SPACES:
+                i -= 1
+            if i > 0 and numbers[i - 1] in _NUMBER_STARTS:  # a number token, not hex digits inside a string
+                return True
+            at = numbers.find(marker, at + 1)
+    return False
+
+
+def _values(value: Any) -> Iterator[tuple[str, Any]]:
+    """(field path, leaf value) of a validated model, depth first."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, BaseModel):
+            stack.extend((f"{path}.{to_pascal(name)}" if path else to_pascal(name), v)
+                         for name, v in item.__dict__.items())
+        elif isinstance(item, (tuple, list)):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(item))
+        elif isinstance(item, dict):
+            for key, v in item.items():
+                stack.append((f"{path}[{key!r}]", key))
+                stack.append((f"{path}[{key!r}]", v))
+        else:
+            yield path, item
+
+
+def _out_of_range(model: Any) -> str | None:
+    for path, value in _values(model):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ABS_INT:
+            return f"{path}: {value} is out of range (at most 17 digits)"
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            try:
+                value.astimezone(dt.timezone.utc)
+            except (OverflowError, ValueError):
+                return f"{path}: {value.isoformat()} has no UTC time within years 1-9999"
+    return None
+
+
+def _duplicate(values: Iterable[Any]) -> Any:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
+
+
+def _xuid_out_of_range(player_ids: Iterable[str]) -> str | None:
+    """A `xuid(N)` id whose N is not plain ASCII digits of a storable number (e.g. `xuid(²)`)."""
+    for player_id in player_ids:
+        if player_id.startswith("xuid(") and player_id.endswith(")") and player_id[5:-1].isdigit():
+            digits = player_id[5:-1]
+            if not digits.isascii() or len(digits) > 17:
+                return player_id
+    return None
+
+
+def integrity_problem(kind: str, model: Any, data: bytes) -> str | None:
+    """What makes a schema-valid document impossible to store as one consistent set of rows, or None.
+
+    Duplicate natural keys inside one document (a player or team listed twice, a skill entry twice, a
+    match twice on one history page), integers beyond 17 digits and timestamps without a UTC form.
+    """
+    if kind == "match_stats":
+        player_ids = [p.player_id for p in model.players]
+        dup = _duplicate(player_ids)
+        if dup is not None:
+            return f"Players: player {dup} is listed twice"
+        dup = _duplicate(t.team_id for t in model.teams)
+        if dup is not None:
+            return f"Teams: team {dup} is listed twice"
+        bad = _xuid_out_of_range(player_ids)
+        if bad is not None:
+            return f"Players: player id {bad[:40]} is not a valid XUID"
+        many = next((p.player_id for p in model.players if len(p.player_team_stats) > MAX_TEAM_ENTRIES), None)
+        if many is not None:
+            return f"Players: player {many} has more than {MAX_TEAM_ENTRIES} PlayerTeamStats entries"
+    elif kind == "match_skill":
+        ids = [v.id for v in model.value]
+        dup = _duplicate(ids)
+        if dup is not None:
+            return f"Value: player {dup} is listed twice"
+        bad = _xuid_out_of_range(ids)
+        if bad is not None:
+            return f"Value: player id {bad[:40]} is not a valid XUID"
+    elif kind == "match_history":
+        dup = _duplicate(r.match_id for r in model.results)
+        if dup is not None:
+            return f"Results: match {dup} is listed twice"
+    if _suspect_bytes(data):
+        return _out_of_range(model)
+    return None
 
 
 def _reject_unrecognised(source: Source) -> Rejected:
@@ -233,4 +369,8 @@ def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted |
         return Rejected(source, f"film highlight chunk (version {version}) holds no events: truncated or not a "
                                 "highlight chunk; re-download it", "highlight_events", str(match_id))
     model = HighlightEvents(match_id=match_id, film_major_version=version, events=tuple(events))
+    problem = _out_of_range(model)
+    if problem is not None:
+        return Rejected(source, f"corrupt film highlight chunk (version {version}): {problem}; re-download the "
+                                "film chunk", "highlight_events", str(match_id))
     return Accepted("highlight_events", str(match_id), match_id, source, model)

@@ -1,6 +1,6 @@
 {{ config(
     materialized='external',
-    location='{{ adapter.external_root() }}',
+    location="{{ adapter.external_root() | replace(\"'\", \"''\") }}",
     format='parquet',
     options={
         'partition_by': 'season',
@@ -16,7 +16,8 @@
     folder beside stats.duckdb), never from this file. The location is a string rendered by the
     materialization at run time, so one parsed manifest serves every player (the CLI's runner).
     Each build rewrites the whole archive (OVERWRITE), so re-running is safe and a season never
-    keeps stale files.
+    keeps stale files. Quotes in the path are doubled: dbt-duckdb puts the location into `COPY ... TO '...'`
+    and `read_parquet('...')` unescaped, and HALO_DATA_DIR may contain a quote.
     Compact types: SMALLINT counts, FLOAT ratios and rates, INTEGER scores/CSR.
 -#}
 with

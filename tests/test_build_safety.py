@@ -1,0 +1,103 @@
+"""`halo build` under stress: killed mid-run (SIGKILL), and while a dashboard holds the player file.
+
+- A build killed at any moment (during the metadata build, the player's dbt run, the archives) leaves
+  files the next `halo build` opens and finishes: exit 0 and marts that agree with the raw layer.
+- A build while another process keeps a read-only connection on the player database (a dashboard)
+  fails for that player with a clear "busy" message naming what to do: exit 1, no traceback, and the
+  file is untouched and still readable.
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loader.demo import generate_player_matches
+from loader.load_matches import load_matches
+from loader.load_reference import load_reference
+from loader.paths import player_db_path
+
+GAMERTAG = "Build Safety Chief"
+XUID = 2533274900000101
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def halo(root: Path, *args: str, wait: float = 2) -> subprocess.Popen:
+    env = dict(os.environ, HALO_DATA_DIR=str(root), HALO_LOCK_WAIT_SECONDS=str(wait), PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "loader.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Path:
+    """Reference data and 150 matches of one player (skill, film events, career, history), not built yet."""
+    manifest = generate_player_matches(tmp_path / "src", gamertag=GAMERTAG, xuid=XUID, n_matches=150, seed=5,
+                                       film_share=0.2, with_reference=True)
+    root = tmp_path / "data"
+    load_reference([manifest.reference_dir], root=root)
+    load_matches(GAMERTAG, [manifest.players[0][2]], xuid=XUID, root=root)
+    return root
+
+
+def assert_marts_agree_with_raw(db: Path) -> None:
+    with duckdb.connect(str(db), read_only=True) as con:
+        raw = con.execute("SELECT count(*) FROM raw.matches").fetchall()[0][0]
+        assert con.execute("SELECT count(*), count(DISTINCT match_id) FROM main.match_stats").fetchall() == [(raw, raw)]
+        players = con.execute("SELECT count(*) FROM raw.match_players").fetchall()[0][0]
+        assert con.execute("SELECT count(*) FROM main.match_participants").fetchall() == [(players,)]
+        assert con.execute("SELECT sum(matches) FROM main.mv_map_stats").fetchall() == [(raw,)]
+
+
+def test_build_killed_mid_run_then_the_next_build_succeeds(loaded: Path) -> None:
+    seed = int(os.environ.get("HALO_CRASH_SEED", random.randrange(1 << 30)))
+    print(f"HALO_CRASH_SEED={seed}")
+    rng = random.Random(seed)
+    db = player_db_path(GAMERTAG, loaded)
+    # twice: early (parse / metadata build) and later (player models, tests, archives)
+    for low, high in ((1.5, 4.0), (4.0, 12.0)):
+        proc = halo(loaded, "build", "--player", GAMERTAG)
+        time.sleep(rng.uniform(low, high))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+    proc = halo(loaded, "build", "--player", GAMERTAG)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out + err
+    assert "Traceback" not in err
+    assert_marts_agree_with_raw(db)
+
+
+def hold_read_only(db: Path) -> subprocess.Popen:
+    """A dashboard: another process with a read-only connection on the file, kept open."""
+    code = (f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
+            "c.execute('SELECT count(*) FROM raw.matches').fetchall(); print('reading', flush=True); time.sleep(120)")
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "reading"
+    return reader
+
+
+def test_build_while_a_reader_holds_the_player_file_says_busy(loaded: Path) -> None:
+    db = player_db_path(GAMERTAG, loaded)
+    size = db.stat().st_size
+    reader = hold_read_only(db)
+    try:
+        proc = halo(loaded, "build", "--player", GAMERTAG, wait=1)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        reader.kill()
+        reader.wait()
+    assert proc.returncode == 1, out + err
+    text = " ".join((out + err).split())
+    assert "is busy" in text and "Close the readers" in text, text
+    assert "Traceback" not in out + err
+    assert db.stat().st_size == size
+    with duckdb.connect(str(db), read_only=True) as con:  # untouched, readable, nothing built into it
+        assert con.execute("SELECT count(*) FROM raw.matches").fetchall() == [(150,)]
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+                           ).fetchall() == [(0,)]

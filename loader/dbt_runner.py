@@ -26,10 +26,12 @@ class BuildOutcome:
     name: str
     success: bool = False
     seconds: float = 0.0
+    mode: str = "full"
     models: int = 0
     tests_passed: int = 0
     tests_failed: int = 0
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. why an update fell back to a full build
 
 
 def dbt_args(command: str, target: str, *extra: str) -> list[str]:
@@ -89,12 +91,43 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
     return outcome
 
 
+# `halo build` of a player whose warehouse was fully built by this same project (same models, tests, macros,
+# seeds: the fingerprint of the parsed manifest, kept beside the player's file) runs an *update*: the models that
+# hold data (tables, incremental marts, the season archive) are rebuilt; views are not re-created (their SQL is
+# unchanged and they exist), and tests are not re-run (unit tests depend on the code alone; data tests ran with the
+# last full build and run again with every full build: after a project or reference-data change, with
+# HALO_BUILD_FULL=1, or `dbt build` from the shell). A failed update falls back to a full build.
+BUILD_STATE_NAME = "build.state"
+UPDATE_SELECT = ("config.materialized:table", "config.materialized:incremental", "config.materialized:external")
+# dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution.
+PLAYER_THREADS = os.environ.get("HALO_DBT_THREADS", "2")
+
+
+def manifest_fingerprint(manifest: object) -> str:
+    """A digest of everything a build runs: node and unit-test SQL checksums, configs, macros of the project."""
+    import hashlib
+    import json
+
+    parts = []
+    for group in ("nodes", "unit_tests", "sources"):
+        for uid, node in sorted((getattr(manifest, group, None) or {}).items()):
+            checksum = getattr(getattr(node, "checksum", None), "checksum", "")
+            config = getattr(node, "config", None)
+            parts.append(f"{uid}:{checksum}:{json.dumps(config.to_dict(), sort_keys=True, default=str) if config else ''}")
+    for uid, macro in sorted((getattr(manifest, "macros", None) or {}).items()):
+        if macro.package_name == "halo":
+            parts.append(f"{uid}:{hashlib.sha256(macro.macro_sql.encode()).hexdigest()}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 class DbtProject:
     """The dbt project, parsed once for the player target and reused for every player."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or data_dir()
         self._manifest = None
+        self._fingerprint: str | None = None
+        self._unit_tests_passed = False  # unit tests read fixtures only: once per process is enough
 
     def _env(self, player_db: Path) -> dict[str, str]:
         return {"HALO_DATA_DIR": str(self.root), "HALO_PLAYER_DB": str(player_db),
@@ -122,22 +155,54 @@ class DbtProject:
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
             self._manifest = result.result
+            # fingerprinted as parsed: a run mutates the manifest's nodes (compiled SQL, relation names)
+            self._fingerprint = manifest_fingerprint(self._manifest)
         return self._manifest
 
-    def build_player(self, name: str, player_db: Path, extra: Sequence[str] = ()) -> BuildOutcome:
-        """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest."""
+    def fingerprint(self) -> str:
+        self.manifest()
+        return self._fingerprint
+
+    def build_player(self, name: str, player_db: Path, extra: Sequence[str] = (), full: bool = False) -> BuildOutcome:
+        """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
+
+        An update (see BUILD_STATE_NAME) when the player was fully built by this same project and `full` is not
+        asked for; unit tests run with the first full build of this process only.
+        """
         from dbt.cli.main import dbtRunner
 
         started = time.perf_counter()
         if not player_db.exists():
             return BuildOutcome(name=name, errors=[f"no database at {player_db}: load the player's matches first"])
         manifest = self.manifest()
+        state = player_db.parent / BUILD_STATE_NAME
+        full = full or os.environ.get("HALO_BUILD_FULL", "") not in ("", "0")
+        update = not full and not extra and state.exists() and state.read_text().strip() == self.fingerprint()
+        threads = ("--threads", PLAYER_THREADS)
+        if update:
+            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads)
+        else:
+            skip_units = ("--exclude-resource-type", "unit_test") if self._unit_tests_passed and not extra else ()
+            args = dbt_args("build", "player", *threads, *skip_units, *extra)
+            state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
         with environment(**self._env(player_db)):
             try:
-                result = dbtRunner(manifest=manifest).invoke(dbt_args("build", "player", *extra))
+                result = dbtRunner(manifest=manifest).invoke(args)
             finally:
                 release_duckdb()
-        return summarise(name, result, started)
+        outcome = summarise(name, result, started)
+        if update and not outcome.success:
+            # e.g. the player's file was recreated since its last build: views are missing; build it fully
+            retry = self.build_player(name, player_db, extra, full=True)
+            retry.seconds = time.perf_counter() - started
+            retry.notes.append("update failed, built fully: " + "; ".join(outcome.errors[:3]))
+            return retry
+        outcome.mode = "update" if update else "full"
+        if outcome.success and not update:
+            self._unit_tests_passed = True
+            if not extra:
+                state.write_text(self.fingerprint())
+        return outcome
 
     def docs_generate(self, player_db: Path) -> BuildOutcome:
         from dbt.cli.main import dbtRunner

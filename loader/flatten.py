@@ -243,4 +243,167 @@ def frames_for(docs: Iterable[Accepted], loaded_at: dt.datetime) -> dict[str, pl
             history_rows(doc, rows)
         elif doc.kind == "career_rank":
             career_rows(doc, rows)
-    return {table: pl.from_dicts(table_rows, schema=SCHEMAS[table]) for table, table_rows in rows.items()}
+    frames = {table: pl.from_dicts(table_rows, schema=SCHEMAS[table]) for table, table_rows in rows.items()}
+    if "match_history" in frames:  # overlapping history pages in one batch: the last page's row of a match wins
+        frames["match_history"] = frames["match_history"].unique(subset=["match_id"], keep="last", maintain_order=True)
+    return frames
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Columnar flattening (the load's hot path): rows as tuples in the raw tables' column order, transposed once per
+# chunk into Arrow arrays. Each row carries `_doc`, the position of its document in the load, so that the writer
+# can keep exactly the rows of the documents it decides to write (the newest copy of a key, not an unchanged one).
+# Timestamps go to Arrow as they are (Arrow stores aware datetimes as UTC, like `utc_naive`); durations are
+# converted with `timedelta.total_seconds()` per value, exactly as the row path does.
+
+import operator as _operator  # noqa: E402
+
+import pyarrow as pa  # noqa: E402
+
+DOC_COLUMN = "_doc"
+# Columns the writer fills itself (the batch's load time), not the workers.
+WRITER_COLUMNS = frozenset({"loaded_at"})
+_ARROW_TYPES = {pl.Utf8: pa.string(), pl.Int64: pa.int64(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_(),
+                pl.Binary: pa.binary(), pl.Datetime: pa.timestamp("us")}
+STAT_COLUMN_NAMES = tuple(c for cols in [CORE_COLUMNS, *MODE_COLUMNS.values()] for _, c, _ in cols)
+
+
+def _getter(fields: list[str]) -> Any:
+    get = _operator.itemgetter(*fields)
+    return get if len(fields) > 1 else (lambda d: (get(d),))
+
+
+_CORE_GET = _getter([f for f, _, _ in CORE_COLUMNS])
+_MODE_GETS = tuple((block, _getter([f for f, _, _ in cols]), (None,) * len(cols)) for block, cols in MODE_COLUMNS.items())
+
+
+def stats_tuple(stats: Stats) -> tuple:
+    """Core and mode-block values of one stats object in STAT_COLUMN_NAMES order (durations still timedelta)."""
+    blocks = stats.__dict__
+    out = _CORE_GET(stats.core_stats.__dict__)
+    for block, get, nulls in _MODE_GETS:
+        values = blocks[block]
+        out += nulls if values is None else get(values.__dict__)
+    return out
+
+
+def table_columns(table: str) -> tuple[str, ...]:
+    """The columns a worker fills for `table`, in order (then `_doc`)."""
+    return tuple(c for c in SCHEMAS[table] if c not in WRITER_COLUMNS)
+
+
+_PLAYER_HEAD = ("match_id", "player_id", "xuid", "is_bot", "player_type", "bot_difficulty", "last_team_id", "outcome",
+                "rank", "team_stats_entries", "first_joined_time", "last_leave_time", "present_at_beginning",
+                "joined_in_progress", "left_in_progress", "present_at_completion", "time_played_s",
+                "confirmed_participation")
+assert table_columns("match_players") == _PLAYER_HEAD + STAT_COLUMN_NAMES
+assert table_columns("match_teams") == ("match_id", "team_id", "outcome", "rank") + STAT_COLUMN_NAMES
+
+
+def _match_tuples(match: MatchStats, doc: int, rows: dict[str, list[tuple]]) -> None:
+    info = match.match_info
+    match_id = str(match.match_id)
+    humans = 0
+    players = rows["match_players"]
+    medals = rows["match_player_medals"]
+    scores = rows["match_player_personal_scores"]
+    for player in match.players:
+        xuid, is_bot = parse_player_id(player.player_id)
+        humans += not is_bot
+        part = player.participation_info
+        entries = player.player_team_stats
+        if len(entries) == 1:
+            stats = stats_tuple(entries[0].stats)
+        else:
+            combined = summed_stats_columns(entries, player.last_team_id)
+            stats = tuple(combined[c] for c in STAT_COLUMN_NAMES)
+        bot = player.bot_attributes
+        players.append((
+            match_id, player.player_id, xuid, is_bot, player.player_type, bot.difficulty if bot else None,
+            player.last_team_id, player.outcome, player.rank, len(entries), part.first_joined_time,
+            part.last_leave_time, part.present_at_beginning, part.joined_in_progress, part.left_in_progress,
+            part.present_at_completion, part.time_played.total_seconds(), part.confirmed_participation,
+        ) + stats + (doc,))
+        player_id = player.player_id
+        for out, attr in ((medals, "medals"), (scores, "personal_scores")):
+            if len(entries) == 1:
+                awards = getattr(entries[0].stats.core_stats, attr)
+                if len({a.name_id for a in awards}) == len(awards):
+                    out.extend((match_id, player_id, a.name_id, a.count, a.total_personal_score_awarded, doc)
+                               for a in awards)
+                    continue
+            summed: dict[int, list[int]] = {}
+            for entry in entries:
+                for award in getattr(entry.stats.core_stats, attr):
+                    total = summed.setdefault(award.name_id, [0, 0])
+                    total[0] += award.count
+                    total[1] += award.total_personal_score_awarded
+            out.extend((match_id, player_id, name_id, c, s, doc) for name_id, (c, s) in summed.items())
+    for team in match.teams:
+        rows["match_teams"].append((match_id, team.team_id, team.outcome, team.rank) + stats_tuple(team.stats) + (doc,))
+    rows["matches"].append((
+        match_id, info.start_time, info.end_time, info.duration.total_seconds(), info.lifecycle_mode,
+        info.game_variant_category, str(info.level_id),
+        _asset(info.map_variant, "asset_id"), _asset(info.map_variant, "version_id"),
+        _asset(info.ugc_game_variant, "asset_id"), _asset(info.ugc_game_variant, "version_id"),
+        str(info.clearance_id),
+        _asset(info.playlist, "asset_id"), _asset(info.playlist, "version_id"), info.playlist_experience,
+        _asset(info.playlist_map_mode_pair, "asset_id"), _asset(info.playlist_map_mode_pair, "version_id"),
+        info.season_id, info.playable_duration.total_seconds(), info.teams_enabled, info.team_scoring_enabled,
+        info.gameplay_interaction, len(match.teams), len(match.players), humans, doc,
+    ))
+
+
+def _highlight_tuples(accepted: Accepted, doc: int, rows: dict[str, list[tuple]]) -> None:
+    match_id = accepted.doc_id
+    version = accepted.model.film_major_version
+    seen: dict[tuple, int] = defaultdict(int)
+    out = rows["highlight_events"]
+    for index, event in enumerate(accepted.model.events):
+        natural = (event.xuid, event.time_ms, event.event_type, event.medal_value)
+        occurrence = seen[natural]
+        seen[natural] += 1
+        out.append((f"{match_id}:{event.xuid}:{event.time_ms}:{event.event_type}:{event.medal_value}:{occurrence}",
+                    match_id, index, version, event.xuid, event.gamertag, event.event_type, event.type_hint,
+                    event.time_ms, event.is_medal, event.medal_value, event.medal_name, doc))
+
+
+_DICT_ROWS = {"match_skill": skill_rows, "match_history": history_rows, "career_rank": career_rows}
+
+
+def flatten_tuples(docs: Iterable[tuple[int, Accepted]]) -> dict[str, list[tuple]]:
+    """Rows (tuples in `table_columns` order plus `_doc`) of accepted documents, given with their load positions."""
+    rows: dict[str, list[tuple]] = defaultdict(list)
+    for doc, accepted in docs:
+        if accepted.kind == "match_stats":
+            _match_tuples(accepted.model, doc, rows)
+        elif accepted.kind == "highlight_events":
+            _highlight_tuples(accepted, doc, rows)
+        else:
+            dict_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            _DICT_ROWS[accepted.kind](accepted, dict_rows)
+            for table, table_rows in dict_rows.items():
+                columns = table_columns(table)
+                rows[table].extend(tuple(r.get(c) for c in columns) + (doc,) for r in table_rows)
+    return rows
+
+
+def _seconds(values: tuple) -> list:
+    return [v.total_seconds() if isinstance(v, dt.timedelta) else v for v in values]
+
+
+def arrow_table(table: str, rows: list[tuple]) -> pa.Table:
+    """Transpose one table's row tuples into an Arrow table with the raw schema's types (plus `_doc`)."""
+    columns = table_columns(table)
+    schema = SCHEMAS[table]
+    transposed = list(zip(*rows)) if rows else [()] * (len(columns) + 1)
+    arrays, names = [], []
+    for name, values in zip(columns, transposed):
+        dtype = schema[name]
+        if name.endswith("_s") and dtype == pl.Float64():
+            values = _seconds(values)
+        arrays.append(pa.array(values, type=_ARROW_TYPES[type(dtype)]))
+        names.append(name)
+    arrays.append(pa.array(transposed[-1], type=pa.int64()))
+    names.append(DOC_COLUMN)
+    return pa.Table.from_arrays(arrays, names=names)

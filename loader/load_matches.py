@@ -3,7 +3,12 @@
 import contextlib
 import datetime as dt
 import gc
+import multiprocessing
+import multiprocessing.pool
+import os
+import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -11,12 +16,18 @@ import duckdb
 
 from loader import raw_tables
 from loader.duckdb_files import connect_for_writing, fetch_one
-from loader.flatten import frames_for
+from loader.flatten import arrow_table, flatten_tuples
 from loader.paths import player_db_path, player_dir_name
-from loader.raw_writer import LoadResult, transaction, write_batch
+from loader.raw_writer import DocKey, LoadResult, ParsedBatch, transaction, write_parsed_batch
 from loader.readers import Accepted, Rejected, iter_sources, read_document, read_source
 
 BATCH_SIZE = 2000
+# Files per task of the parsing workers (a batch is BATCH_SIZE / CHUNK_SIZE tasks).
+CHUNK_SIZE = 100
+# Loads of fewer files are parsed in this process (a worker pool costs more than it saves).
+PARALLEL_MIN_FILES = 400
+# DuckDB's memory during a load (HALO_LOAD_MEMORY_LIMIT): the rest of the 1 GiB budget is the batches in flight.
+LOAD_MEMORY_LIMIT = os.environ.get("HALO_LOAD_MEMORY_LIMIT", "384MB")
 
 
 class OwnerMismatchError(RuntimeError):
@@ -88,6 +99,14 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def load_workers() -> int:
+    """Parsing processes: HALO_LOAD_WORKERS, else one per core (at most 4: the writer needs a core too)."""
+    configured = os.environ.get("HALO_LOAD_WORKERS", "").strip()
+    if configured.isdigit():
+        return int(configured)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def load_matches(
     gamertag: str,
     paths: Sequence[Path],
@@ -98,42 +117,138 @@ def load_matches(
     """Load files/directories of match-side documents into the player's DB, in batches of BATCH_SIZE.
 
     The whole load is one transaction; bad documents are recorded in raw.rejected and never stop the batch.
+    Reading, validation and flattening run in worker processes for large loads (they return Arrow tables, not
+    models); this process only classifies documents against what is stored and writes.
     """
     started = time.perf_counter()
     files = list(iter_sources(paths))  # raises UsageError before anything is opened
-    con = open_player_db(gamertag, xuid, root)
-    result = LoadResult(database=player_db_path(gamertag, root))
-    try:
-        owner = owner_xuid(con)
-        with transaction(con), paused_gc():
-            _load_batches(con, files, owner, result, progress)
-    finally:
-        con.close()
+    workers = load_workers() if len(files) >= PARALLEL_MIN_FILES else 0
+    with contextlib.ExitStack() as stack:
+        # The pool is forked before the database is opened: workers never see a DuckDB connection.
+        pool = stack.enter_context(_pool(workers)) if workers > 1 else None
+        con = open_player_db(gamertag, xuid, root)
+        result = LoadResult(database=player_db_path(gamertag, root))
+        try:
+            # One transaction holds the whole load: without a limit DuckDB keeps all of it in memory (80% of RAM
+            # by default); with one it writes the transaction's blocks out to the database file as it goes.
+            con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+            owner = owner_xuid(con)
+            with transaction(con), paused_gc():
+                for batch in parsed_batches(files, owner, pool):
+                    counts = write_parsed_batch(con, batch, kind_tables=raw_tables.KIND_TABLES,
+                                                schemas=raw_tables.SCHEMAS, primary_keys=raw_tables.PRIMARY_KEYS,
+                                                shared_tables=raw_tables.SHARED_TABLES)
+                    result.read += batch.files
+                    result.counts.add(counts)
+                    result.rejections.extend(batch.rejected)
+                    if progress:
+                        progress(result.read, len(files))
+        finally:
+            con.close()
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _load_batches(con: duckdb.DuckDBPyConnection, files: Sequence[Path], owner: int, result: LoadResult,
-                  progress: Callable[[int, int], None] | None) -> None:
-    for start in range(0, len(files), BATCH_SIZE):
-        batch = files[start:start + BATCH_SIZE]
-        accepted, rejected = read_batch(batch, owner)
-        counts = write_batch(con, accepted, rejected, kind_tables=raw_tables.KIND_TABLES,
-                             build_frames=frames_for, schemas=raw_tables.SCHEMAS,
-                             primary_keys=raw_tables.PRIMARY_KEYS)
-        result.read += len(batch)
-        result.counts.add(counts)
-        result.rejections.extend(rejected)
-        if progress:
-            progress(result.read, len(files))
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    pool = multiprocessing.get_context(method).Pool(workers)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
 
 
-def read_batch(files: Iterable[Path], owner: int) -> tuple[list[Accepted], list[Rejected]]:
-    accepted: list[Accepted] = []
+def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool.Pool | None) -> Iterator[ParsedBatch]:
+    """Batches of BATCH_SIZE files, read + validated + flattened (by `pool` when given, in file order)."""
+    tasks = [(start, [str(p) for p in files[start:start + CHUNK_SIZE]], owner, pool is not None)
+             for start in range(0, len(files), CHUNK_SIZE)]
+    per_batch = max(1, BATCH_SIZE // CHUNK_SIZE)
+    if pool is None:
+        results: Iterator[tuple] = map(parse_chunk, tasks)
+    else:
+        results = _in_order(pool, tasks, window=per_batch + pool._processes)  # bounded look-ahead: bounded memory
+    batch = ParsedBatch()
+    chunks = 0
+    for task, (docs, rejected, tables) in zip(tasks, results):
+        batch.files += len(task[1])
+        batch.docs.extend(docs)
+        batch.rejected.extend(rejected)
+        for table, frame in tables.items():
+            batch.tables.setdefault(table, []).append(_from_ipc(frame) if isinstance(frame, bytes) else frame)
+        chunks += 1
+        if chunks == per_batch:
+            yield batch
+            batch, chunks = ParsedBatch(), 0
+    if chunks:
+        yield batch
+
+
+def _in_order(pool: multiprocessing.pool.Pool, tasks: Sequence[tuple], window: int) -> Iterator[tuple]:
+    pending: deque = deque()
+    queue = iter(list(tasks))
+    for task in queue:
+        pending.append(pool.apply_async(parse_chunk, (task,)))
+        if len(pending) >= window:
+            break
+    while pending:
+        done = pending.popleft().get()
+        task = next(queue, None)
+        if task is not None:
+            pending.append(pool.apply_async(parse_chunk, (task,)))
+        yield done
+
+
+def _from_ipc(data: bytes):
+    import pyarrow as pa
+
+    with pa.ipc.open_stream(data) as reader:
+        return reader.read_all()
+
+
+def _to_ipc(table) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def parse_chunk(task: tuple[int, list[str], int, bool]) -> tuple[list[DocKey], list[Rejected], dict]:
+    """Read, validate, owner-check and flatten files (a worker's task): keys of the accepted documents, the
+    rejections, and one Arrow table per raw table (IPC bytes when `serialise`), rows tagged with `_doc`."""
+    import pyarrow as pa
+
+    start, paths, owner, serialise = task
+    keys: list[DocKey] = []
     rejected: list[Rejected] = []
-    for path in files:
-        outcome = read_document(read_source(path))
-        if isinstance(outcome, Accepted):
-            outcome = check_owner(outcome, owner)
-        (accepted if isinstance(outcome, Accepted) else rejected).append(outcome)
-    return accepted, rejected
+    accepted: list[tuple[int, Accepted]] = []
+    with paused_gc():
+        for index, path in enumerate(paths, start):
+            outcome = read_document(read_source(Path(path)))
+            if isinstance(outcome, Accepted):
+                outcome = check_owner(outcome, owner)
+            if isinstance(outcome, Rejected):
+                rejected.append(outcome)
+                continue
+            accepted.append((index, outcome))
+        sources = [(index, doc, doc.source.sha256, doc.source.mtime.replace(tzinfo=None)) for index, doc in accepted]
+        keys = [DocKey(index, doc.kind, doc.doc_id, sha, mtime) for index, doc, sha, mtime in sources]
+        tables = {table: arrow_table(table, rows) for table, rows in flatten_tuples(accepted).items()}
+        tables["documents"] = pa.table({
+            "kind": pa.array([d.kind for _, d, _, _ in sources], pa.string()),
+            "doc_id": pa.array([d.doc_id for _, d, _, _ in sources], pa.string()),
+            "match_id": pa.array([str(d.match_id) if d.match_id else None for _, d, _, _ in sources], pa.string()),
+            "source_path": pa.array([d.source.path_text for _, d, _, _ in sources], pa.string()),
+            "source_mtime": pa.array([m for _, _, _, m in sources], pa.timestamp("us")),
+            "sha256": pa.array([s for _, _, s, _ in sources], pa.string()),
+            "byte_size": pa.array([len(d.source.data) for _, d, _, _ in sources], pa.int64()),
+            "body": pa.array([d.source.data for _, d, _, _ in sources], pa.binary()),
+            "_doc": pa.array([i for i, _, _, _ in sources], pa.int64()),
+        })
+        del accepted, sources
+        if serialise:
+            tables = {table: _to_ipc(frame) for table, frame in tables.items()}
+    return keys, rejected, tables

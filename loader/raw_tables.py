@@ -131,7 +131,11 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 
-# Natural keys (also the primary keys in DuckDB).
+# Natural keys. Tables in INDEXED_TABLES also carry them as DuckDB PRIMARY KEYs; the row tables of a
+# document (players, medals, personal scores, teams, skill, highlight events: ~95% of all rows) do not: their ART
+# indexes were most of the write and commit time of a large load. Their keys stay unique because the writer
+# replaces a document's rows as a whole, the reader rejects documents that list a player, team or skill entry
+# twice, awards are summed per (player, NameId) and event ids number exact repeats; the dbt tests check them.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "matches": ("match_id",),
     "match_teams": ("match_id", "team_id"),
@@ -146,6 +150,13 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "documents": ("kind", "doc_id"),
     "rejected": ("source_path", "sha256"),
 }
+
+INDEXED_TABLES: frozenset[str] = frozenset({"matches", "match_history", "career_rank_snapshots", "documents", "rejected"})
+
+# Tables whose rows are not scoped to one document (history rows are keyed by match, and several history pages
+# carry the same match): the writer upserts them. Every other table's rows belong to exactly one document, whose
+# old rows are deleted when it is replaced, so they are plainly appended.
+SHARED_TABLES: frozenset[str] = frozenset({"match_history"})
 
 # Which typed tables a document kind fills, and the column that ties their rows to the document.
 KIND_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -173,5 +184,6 @@ def create_statements() -> list[str]:
     for table, schema in SCHEMAS.items():
         columns = ", ".join(f'"{name}" {_DUCKDB_TYPES[type(dtype)]}' for name, dtype in schema.items())
         key = ", ".join(f'"{name}"' for name in PRIMARY_KEYS[table])
-        statements.append(f"CREATE TABLE IF NOT EXISTS raw.{table} ({columns}, PRIMARY KEY ({key}))")
+        constraint = f", PRIMARY KEY ({key})" if table in INDEXED_TABLES else ""
+        statements.append(f"CREATE TABLE IF NOT EXISTS raw.{table} ({columns}{constraint})")
     return statements

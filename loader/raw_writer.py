@@ -120,13 +120,13 @@ def write_batch(
     frames = build_frames(to_write, now)
     documents = pl.from_dicts(
         [{"kind": d.kind, "doc_id": d.doc_id, "match_id": str(d.match_id) if d.match_id else None,
-          "source_path": str(d.source.path), "source_mtime": d.source.mtime.replace(tzinfo=None),
+          "source_path": d.source.path_text, "source_mtime": d.source.mtime.replace(tzinfo=None),
           "sha256": d.source.sha256, "byte_size": len(d.source.data), "loaded_at": now, "body": d.source.data}
          for d in to_write],
         schema=schemas["documents"],
     )
     rejects = pl.from_dicts(
-        [{"source_path": str(r.source.path), "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
+        [{"source_path": r.source.path_text, "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
           "reason": r.reason, "byte_size": len(r.source.data), "rejected_at": now, "body": r.source.data}
          for r in rejected],
         schema=schemas["rejected"],
@@ -174,3 +174,142 @@ class LoadResult:
     counts: BatchCounts = field(default_factory=BatchCounts)
     rejections: list[Rejected] = field(default_factory=list)
     seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The match loader's fast path: documents arrive already flattened into Arrow tables (by worker processes), each
+# row tagged with `_doc`, the position of its document in the load. The rules above are unchanged; only the rows of
+# the documents chosen to be written are inserted.
+
+@dataclass(frozen=True)
+class DocKey:
+    """What the writer needs to know about an accepted document (its rows and bytes are in the Arrow tables)."""
+
+    index: int
+    kind: str
+    doc_id: str
+    sha256: str
+    mtime: dt.datetime  # naive UTC
+
+
+@dataclass
+class ParsedBatch:
+    """A batch of files read, validated and flattened: accepted keys, rejections, Arrow tables by raw table
+    (`documents` holds the accepted documents' bytes)."""
+
+    files: int = 0
+    docs: list[DocKey] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    tables: dict[str, list] = field(default_factory=dict)  # table -> [pyarrow.Table, ...]
+
+
+def write_parsed_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: ParsedBatch,
+    *,
+    kind_tables: dict[str, tuple[tuple[str, str], ...]],
+    schemas: dict[str, dict[str, pl.DataType]],
+    primary_keys: dict[str, tuple[str, ...]],
+    shared_tables: frozenset[str],
+) -> BatchCounts:
+    """`write_batch` for pre-flattened documents. Tables whose rows belong to exactly one document need no upsert
+    (a document's old rows are deleted when it is replaced; a new document has none); only `shared_tables` (rows
+    keyed by something several documents carry, e.g. match history rows keyed by match) are upserted."""
+    import pyarrow as pa
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    counts = BatchCounts(rejected=len(batch.rejected))
+    best: dict[tuple[str, str], DocKey] = {}
+    for doc in batch.docs:
+        key = (doc.kind, doc.doc_id)
+        if key not in best or doc.mtime >= best[key].mtime:
+            best[key] = doc
+    docs = list(best.values())
+    counts.older_ignored += len(batch.docs) - len(docs)
+
+    to_write: list[DocKey] = []
+    replaced: list[DocKey] = []
+    if docs:
+        keys = pa.table({"kind": pa.array([d.kind for d in docs], pa.string()),
+                         "doc_id": pa.array([d.doc_id for d in docs], pa.string())})
+        con.register("_batch_keys", keys)
+        try:
+            stored = {(kind, doc_id): (sha, mtime) for kind, doc_id, sha, mtime in con.execute(
+                "SELECT d.kind, d.doc_id, d.sha256, d.source_mtime FROM raw.documents d "
+                "JOIN _batch_keys k USING (kind, doc_id)").fetchall()}
+        finally:
+            con.unregister("_batch_keys")
+        for doc in docs:
+            old = stored.get((doc.kind, doc.doc_id))
+            if old is None:
+                to_write.append(doc)
+            elif old[0] == doc.sha256:
+                counts.unchanged += 1
+            elif doc.mtime < old[1]:
+                counts.older_ignored += 1
+            else:
+                to_write.append(doc)
+                replaced.append(doc)
+    counts.loaded = len(to_write) - len(replaced)
+    counts.replaced = len(replaced)
+    for doc in to_write:
+        counts.loaded_by_kind[doc.kind] = counts.loaded_by_kind.get(doc.kind, 0) + 1
+
+    rejects = pl.from_dicts(
+        [{"source_path": r.source.path_text, "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
+          "reason": r.reason, "byte_size": len(r.source.data), "rejected_at": now, "body": r.source.data}
+         for r in batch.rejected],
+        schema=schemas["rejected"],
+    ).unique(subset=["source_path", "sha256"], keep="last")
+
+    registered: list[str] = []
+    try:
+        keep = ""
+        if len(to_write) < len(batch.docs):
+            con.register("_keep", pa.table({"_doc": pa.array([d.index for d in to_write], pa.int64())}))
+            registered.append("_keep")
+            keep = " WHERE f._doc IN (SELECT _doc FROM _keep)"
+        if replaced:
+            con.register("_replaced", pa.table({"kind": pa.array([d.kind for d in replaced], pa.string()),
+                                                "doc_id": pa.array([d.doc_id for d in replaced], pa.string())}))
+            registered.append("_replaced")
+            for kind, tables in kind_tables.items():
+                if not any(d.kind == kind for d in replaced):
+                    continue
+                for table, key_column in tables:
+                    con.execute(f'DELETE FROM raw.{table} WHERE "{key_column}" IN '
+                                "(SELECT doc_id FROM _replaced WHERE kind = ?)", [kind])
+            con.execute("DELETE FROM raw.documents WHERE (kind, doc_id) IN (SELECT (kind, doc_id) FROM _replaced)")
+        if to_write:
+            # documents last: the typed rows of a document are in before its bytes, as in `write_batch`
+            for table in [*(t for t in batch.tables if t != "documents"), "documents"]:
+                parts = [t for t in batch.tables.get(table, ()) if t.num_rows]
+                if not parts:
+                    continue
+                frame = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+                con.register("_frame", frame)
+                registered.append("_frame")
+                stamp = ", $now AS loaded_at" if "loaded_at" in schemas[table] else ""
+                select = f"SELECT * EXCLUDE (_doc){stamp} FROM _frame f{keep}"
+                params = {"now": now} if stamp else {}
+                if table in shared_tables:
+                    # several documents of the batch may carry the same key (overlapping history pages): the last wins
+                    pk = ", ".join(f'f."{c}"' for c in primary_keys[table])
+                    select += f" QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY f._doc DESC) = 1"
+                    on = " AND ".join(f't."{c}" = s."{c}"' for c in primary_keys[table])
+                    con.execute(f"DELETE FROM raw.{table} t WHERE EXISTS (SELECT 1 FROM ({select}) s WHERE {on})",
+                                params)
+                con.execute(f"INSERT INTO raw.{table} BY NAME {select}", params)
+                con.unregister("_frame")
+        if rejects.height:
+            con.register("_frame", rejects.to_arrow())
+            registered.append("_frame")
+            con.execute("INSERT INTO raw.rejected BY NAME SELECT * FROM _frame f WHERE NOT EXISTS "
+                        "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
+    finally:
+        for name in set(registered):
+            try:
+                con.unregister(name)
+            except Exception:
+                pass
+    return counts

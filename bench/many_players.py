@@ -14,4 +14,6 @@ from bench.__main__ import main  # noqa: E402
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if not any(a.startswith("--per-process-sample") for a in args):
+        args += ["--per-process-sample", "0"]  # the same players both ways: every one also gets its own process
     raise SystemExit(main(["--steps", "many", *args]))

@@ -55,6 +55,8 @@ def build_parser() -> ArgumentParser:
     who = build.add_mutually_exclusive_group(required=True)
     who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
     who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    build.add_argument("--full", action="store_true",
+                       help="a full dbt build (every model and test) even where an update would do")
 
     sync = commands.add_parser("sync", help="fetch new matches from the Halo Infinite API (SPNKr) and load them")
     sync_who = sync.add_mutually_exclusive_group(required=True)
@@ -84,21 +86,21 @@ def run_build(args: argparse.Namespace) -> int:
 
     def report(outcome: BuildOutcome) -> None:
         status = "[green]ok[/green]" if outcome.success else "[red]FAILED[/red]"
-        err.print(f"built {outcome.name}: {status} in {outcome.seconds:.1f} s" if outcome.success else
+        err.print(f"built {outcome.name}: {status} ({outcome.mode} build) in {outcome.seconds:.1f} s" if outcome.success else
                   f"{outcome.name}: {status} after {outcome.seconds:.1f} s", soft_wrap=True)
         for message in outcome.errors[:5]:
             err.print(f"  {message}", soft_wrap=True)
 
-    metadata, outcomes = build_players(None if args.all else args.player, on_player=report)
+    metadata, outcomes = build_players(None if args.all else args.player, on_player=report, full=args.full)
     if metadata is not None:
         report(metadata)
-    table = Table(title="halo build")
-    for column in ("player", "matches", "build time", "tests passed", "tests failed", "status"):
-        table.add_column(column, justify="left" if column in ("player", "status") else "right")
+    width = max([len("player"), *(len(o.name) for o in outcomes)])
+    out.print(f"{'player':<{width}}  {'matches':>7}  {'time':>8}  {'tests ok':>8}  {'failed':>6}  status",
+              soft_wrap=True, highlight=False)
     for outcome in outcomes:
-        table.add_row(outcome.name, str(match_count(outcome.name)), f"{outcome.seconds:.1f} s",
-                      str(outcome.tests_passed), str(outcome.tests_failed), "ok" if outcome.success else "FAILED")
-    out.print(table)
+        status = f"ok ({outcome.mode})" if outcome.success else "FAILED"
+        out.print(f"{outcome.name:<{width}}  {match_count(outcome.name)!s:>7}  {outcome.seconds:>6.1f} s  "
+                  f"{outcome.tests_passed:>8}  {outcome.tests_failed:>6}  {status}", soft_wrap=True, highlight=False)
     failed = (metadata is not None and not metadata.success) or any(not o.success for o in outcomes)
     return EXIT_REJECTED if failed else EXIT_OK
 

@@ -215,6 +215,36 @@ def test_build_reports_each_player_and_one_failure_does_not_stop_the_others(
                           env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 1  # one player failed
     assert "Nobody Loaded: FAILED" in proc.stderr and "load the player's matches first" in proc.stderr
-    assert f"built {first}: ok" in proc.stderr
+    assert f"built {first}: ok (update build)" in proc.stderr  # the demo already built it fully
     summary = [line for line in proc.stdout.splitlines() if first in line]
     assert summary and str(MATCHES) in summary[0] and "ok" in summary[0]
+
+
+def test_new_matches_after_a_full_build_are_added_by_an_update_build(
+        demo: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:
+    """Load a few more matches of one demo player, `halo build` (an update), then `--full`: same, right counts."""
+    from loader.demo import generate_player_matches
+
+    root, _ = demo
+    gamertag = sorted(player_folders(root))[0]
+    db = player_db_path(gamertag, root)
+    xuid = query(db, "SELECT xuid FROM raw.owner")[0][0]
+    extra = generate_player_matches(tmp_path / "more", gamertag=gamertag, xuid=xuid, n_matches=4, seed=SEED + 1000)
+    new_docs = match_docs(extra.players[0][2])
+    assert new_docs and not {d["MatchId"] for d in new_docs} & {r[0] for r in query(db, "SELECT match_id FROM raw.matches")}
+    before = query(db, "SELECT matches, kills FROM main.mv_global_stats")[0]
+    me = f"xuid({xuid})"
+    added_kills = sum(e["Stats"]["CoreStats"]["Kills"] for d in new_docs for p in d["Players"] if p["PlayerId"] == me
+                      for e in p["PlayerTeamStats"])
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+    load = subprocess.run([sys.executable, "-m", "loader.cli", "load", "matches", "--player", gamertag,
+                           str(extra.players[0][2])], env=env, capture_output=True, text=True, timeout=600)
+    assert load.returncode == 0, load.stdout + load.stderr
+    expected = (before[0] + len(new_docs), before[1] + added_kills)
+    for flags, mode in (([], "update"), (["--full"], "full")):
+        proc = subprocess.run([sys.executable, "-m", "loader.cli", "build", "--player", gamertag, *flags],
+                              env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"built {gamertag}: ok ({mode} build)" in proc.stderr
+        assert query(db, "SELECT matches, kills FROM main.mv_global_stats") == [expected]
+        assert query(db, "SELECT count(*), count(DISTINCT match_id) FROM main.match_stats") == [(expected[0],) * 2]

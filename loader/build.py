@@ -6,12 +6,11 @@ from pathlib import Path
 
 import duckdb
 
-from loader.dbt_runner import BuildOutcome, DbtProject
+from loader.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject
 from loader.duckdb_files import DatabaseBusyError, connect_for_writing
 from loader.load_reference import require_metadata_db
 from loader.paths import PLAYER_DB_NAME, data_dir, player_db_path
 
-FINGERPRINT_NAME = "metadata.fingerprint"
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def metadata_fingerprint(path: Path) -> str:
 def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome | None:
     """Run the metadata build when the reference documents differ from the last successful build."""
     path = require_metadata_db(root, models=False)
-    stamp = path.parent / FINGERPRINT_NAME
+    stamp = path.parent / METADATA_FINGERPRINT_NAME
     try:
         current = metadata_fingerprint(path)
     except duckdb.IOException:  # a writer (halo load reference, another build) holds it: wait (bounded) or report
@@ -103,9 +102,10 @@ def build_players(
                else [PlayerFile(g, player_db_path(g, root)) for g in gamertags])
     outcomes = []
     for player in players:
-        # new reference data changes names in every row: rebuild fully rather than only what was loaded
+        # new reference data changes names in every row: the player's build state then no longer matches
+        # (see DbtProject.fingerprint) and the build is a full one
         outcome = (busy_outcome(player.gamertag, player.database, f"player database of {player.gamertag!r}")
-                   or project.build_player(player.gamertag, player.database, full=full or metadata is not None))
+                   or project.build_player(player.gamertag, player.database, full=full))
         outcomes.append(outcome)
         if on_player:
             on_player(outcome)

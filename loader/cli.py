@@ -56,7 +56,7 @@ def build_parser() -> ArgumentParser:
     who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
     who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
     build.add_argument("--full", action="store_true",
-                       help="a full dbt build (every model and test) even where an update would do")
+                       help="rebuild everything from the raw layer (dbt build --full-refresh: every model and test)")
 
     sync = commands.add_parser("sync", help="fetch new matches from the Halo Infinite API (SPNKr) and load them")
     sync_who = sync.add_mutually_exclusive_group(required=True)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loader.paths import PLAYER_DB_NAME, data_dir
+from loader.paths import PLAYER_DB_NAME, data_dir, metadata_db_path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -98,6 +98,7 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
 # last full build and run again with every full build: after a project or reference-data change, with
 # HALO_BUILD_FULL=1, or `dbt build` from the shell). A failed update falls back to a full build.
 BUILD_STATE_NAME = "build.state"
+METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: the reference data last built
 UPDATE_SELECT = ("config.materialized:table", "config.materialized:incremental", "config.materialized:external")
 # dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution.
 PLAYER_THREADS = os.environ.get("HALO_DBT_THREADS", "2")
@@ -160,8 +161,11 @@ class DbtProject:
         return self._manifest
 
     def fingerprint(self) -> str:
+        """What a player's last full build must match for an update to do: the parsed project and the
+        reference data it was built against (new names change every row)."""
         self.manifest()
-        return self._fingerprint
+        stamp = metadata_db_path(self.root).parent / METADATA_FINGERPRINT_NAME
+        return f"{self._fingerprint}:{stamp.read_text().strip() if stamp.exists() else ''}"
 
     def build_player(self, name: str, player_db: Path, extra: Sequence[str] = (), full: bool = False) -> BuildOutcome:
         """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
@@ -177,13 +181,17 @@ class DbtProject:
         manifest = self.manifest()
         state = player_db.parent / BUILD_STATE_NAME
         full = full or os.environ.get("HALO_BUILD_FULL", "") not in ("", "0")
-        update = not full and not extra and state.exists() and state.read_text().strip() == self.fingerprint()
+        # Built before by another project version or against other reference data: incremental marts would
+        # keep old rows (old names, old logic), so everything is rebuilt from the raw layer.
+        stale = state.exists() and state.read_text().strip() != self.fingerprint()
+        update = not full and not extra and state.exists() and not stale
         threads = ("--threads", PLAYER_THREADS)
         if update:
             args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads)
         else:
             skip_units = ("--exclude-resource-type", "unit_test") if self._unit_tests_passed and not extra else ()
-            args = dbt_args("build", "player", *threads, *skip_units, *extra)
+            refresh = ("--full-refresh",) if (full or stale) and not extra else ()
+            args = dbt_args("build", "player", *threads, *skip_units, *refresh, *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
         with environment(**self._env(player_db)):
             try:

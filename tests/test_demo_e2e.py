@@ -46,9 +46,9 @@ def owner_xuid(folder: Path, docs: list[dict]) -> str:
     return owner
 
 
-def query(db: Path, sql: str) -> list[tuple]:
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
 
 
 def test_every_player_built_and_summarised(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
@@ -248,3 +248,31 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
         assert f"built {gamertag}: ok ({mode} build)" in proc.stderr
         assert query(db, "SELECT matches, kills FROM main.mv_global_stats") == [expected]
         assert query(db, "SELECT count(*), count(DISTINCT match_id) FROM main.match_stats") == [(expected[0],) * 2]
+
+
+def test_new_reference_data_rebuilds_every_player_fully_even_in_later_runs(
+        demo: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:
+    """A renamed map reaches player B's warehouse even when B is built in a later run than player A."""
+    root, _ = demo
+    first, second = sorted(player_folders(root))[:2]
+    map_file = sorted((root / "demo-source" / "reference").glob("map_*.json"))[0]
+    renamed = json.loads(map_file.read_bytes())
+    renamed["PublicName"] = "Renamed Arena"
+    (tmp_path / map_file.name).write_text(json.dumps(renamed))  # a newer file of the same asset
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+
+    def halo(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "loader.cli", *args], env=env, capture_output=True, text=True,
+                              timeout=900)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc
+
+    halo("load", "reference", str(tmp_path / map_file.name))
+    for gamertag in (first, second):  # two separate runs
+        proc = halo("build", "--player", gamertag)
+        assert f"built {gamertag}: ok (full build)" in proc.stderr
+        names = {r[0] for r in query(player_db_path(gamertag, root), "SELECT map_name FROM main.match_stats")}
+        assert renamed["PublicName"] in names or not any(
+            d["MatchInfo"]["MapVariant"]["AssetId"] == renamed["AssetId"] for d in match_docs(player_folders(root)[gamertag]))
+        assert query(player_db_path(gamertag, root), "SELECT count(*) FROM main.match_stats WHERE map_asset_id = ? "
+                     "AND map_name IS DISTINCT FROM ?", [renamed["AssetId"], renamed["PublicName"]]) == [(0,)]

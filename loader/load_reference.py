@@ -31,6 +31,7 @@ from loader.readers import (
     format_validation_error,
     iter_sources,
     read_source,
+    reject_if_not_text,
 )
 
 KIND_MODELS: dict[str, type[BaseModel]] = {**REFERENCE_MODELS, **UGC_MODELS}
@@ -84,12 +85,9 @@ def detect_reference_kind(data: bytes) -> str | None:
 
 def read_reference(source: Source) -> Accepted | Rejected:
     """Validate one file's bytes as whichever reference document it is."""
-    if not source.data.strip():
-        return Rejected(source, "empty file: expected a JSON reference document; re-download it")
-    try:
-        source.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Rejected(source, f"not UTF-8 text (byte {exc.start}): expected a JSON document; re-download it")
+    not_text = reject_if_not_text(source, "a JSON reference document")
+    if not_text is not None:
+        return not_text
     kind = detect_reference_kind(source.data)
     if kind is None:
         return _reject_unrecognised(source)

@@ -161,17 +161,25 @@ def _match_id_hint(source: Source) -> str | None:
     return in_name.group(0).lower() if in_name else None
 
 
+def reject_if_not_text(source: Source, what: str = "a JSON document") -> Rejected | None:
+    """An empty file or bytes that are not UTF-8 cannot be any JSON document: say so before validating."""
+    if not source.data.strip():
+        return Rejected(source, f"empty file: expected {what}; re-download it")
+    try:
+        source.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejected(source, f"not UTF-8 text (byte {exc.start}): expected {what}; re-download it")
+    return None
+
+
 def read_document(source: Source) -> Accepted | Rejected:
     """Validate one file's bytes as whichever match-side document it is."""
     name_match = FILM_CHUNK_NAME.match(source.path.name)
     if name_match:
         return _read_film_chunk(source, int(name_match.group(1)), UUID(name_match.group(2)))
-    if not source.data.strip():
-        return Rejected(source, "empty file: expected a JSON document; re-download it")
-    try:
-        source.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Rejected(source, f"not UTF-8 text (byte {exc.start}): expected a JSON document; re-download it")
+    not_text = reject_if_not_text(source)
+    if not_text is not None:
+        return not_text
     kind = detect_kind(source.data)
     if kind is None:
         return _reject_unrecognised(source)

@@ -1,4 +1,4 @@
-"""Flatten validated documents into rows of the raw tables (built as Polars frames per batch).
+"""Flatten validated documents into rows of the raw tables (Arrow tables per batch of documents).
 
 A player with several `PlayerTeamStats` entries (they changed teams) gets one
 row: counts and durations are summed; maxima (`MaxKillingSpree`, `Longest*`)
@@ -8,11 +8,13 @@ average life as the spawn-weighted mean; `EliminationOrder` and
 """
 
 import datetime as dt
+import operator as _operator
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from loader.models.match_stats import MatchStats, PlayerTeamStats, Stats
 from loader.raw_tables import CORE_COLUMNS, MODE_COLUMNS, SCHEMAS
@@ -29,10 +31,6 @@ def utc_naive(value: dt.datetime | None) -> dt.datetime | None:
     if value.tzinfo is not None:
         value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return value
-
-
-def _plain(value: Any) -> Any:
-    return value.total_seconds() if isinstance(value, dt.timedelta) else value
 
 
 def _plan(columns: list[tuple[str, str, pl.DataType]]) -> tuple[tuple[str, str, bool], ...]:
@@ -103,65 +101,6 @@ def _asset(asset: Any, attr: str) -> str | None:
     return None if asset is None else str(getattr(asset, attr))
 
 
-def match_rows(match: MatchStats, loaded_at: dt.datetime, rows: dict[str, list[dict[str, Any]]]) -> None:
-    """Append the rows of one match-stats document to `rows` (table -> list of rows)."""
-    info = match.match_info
-    match_id = str(match.match_id)
-    humans = 0
-    for player in match.players:
-        xuid, is_bot = parse_player_id(player.player_id)
-        humans += not is_bot
-        part = player.participation_info
-        if len(player.player_team_stats) == 1:
-            stats = stats_columns(player.player_team_stats[0].stats)
-        else:
-            stats = summed_stats_columns(player.player_team_stats, player.last_team_id)
-        rows["match_players"].append({
-            "match_id": match_id, "player_id": player.player_id, "xuid": xuid, "is_bot": is_bot,
-            "player_type": player.player_type,
-            "bot_difficulty": player.bot_attributes.difficulty if player.bot_attributes else None,
-            "last_team_id": player.last_team_id, "outcome": player.outcome, "rank": player.rank,
-            "team_stats_entries": len(player.player_team_stats),
-            "first_joined_time": utc_naive(part.first_joined_time), "last_leave_time": utc_naive(part.last_leave_time),
-            "present_at_beginning": part.present_at_beginning, "joined_in_progress": part.joined_in_progress,
-            "left_in_progress": part.left_in_progress, "present_at_completion": part.present_at_completion,
-            "time_played_s": part.time_played.total_seconds(),
-            "confirmed_participation": part.confirmed_participation,
-            **stats,
-        })
-        for table, key, attr in (("match_player_medals", "medal_id", "medals"),
-                                 ("match_player_personal_scores", "personal_score_id", "personal_scores")):
-            awards: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-            for entry in player.player_team_stats:
-                for award in getattr(entry.stats.core_stats, attr):
-                    awards[award.name_id][0] += award.count
-                    awards[award.name_id][1] += award.total_personal_score_awarded
-            for name_id, (count, score) in awards.items():
-                rows[table].append({"match_id": match_id, "player_id": player.player_id, key: name_id,
-                                    "count": count, "total_personal_score_awarded": score})
-    for team in match.teams:
-        rows["match_teams"].append({"match_id": match_id, "team_id": team.team_id, "outcome": team.outcome,
-                                    "rank": team.rank, **stats_columns(team.stats)})
-    rows["matches"].append({
-        "match_id": match_id, "start_time": utc_naive(info.start_time), "end_time": utc_naive(info.end_time),
-        "duration_s": info.duration.total_seconds(), "lifecycle_mode": info.lifecycle_mode,
-        "game_variant_category": info.game_variant_category, "level_id": str(info.level_id),
-        "map_asset_id": _asset(info.map_variant, "asset_id"), "map_version_id": _asset(info.map_variant, "version_id"),
-        "game_variant_asset_id": _asset(info.ugc_game_variant, "asset_id"),
-        "game_variant_version_id": _asset(info.ugc_game_variant, "version_id"),
-        "clearance_id": str(info.clearance_id),
-        "playlist_asset_id": _asset(info.playlist, "asset_id"), "playlist_version_id": _asset(info.playlist, "version_id"),
-        "playlist_experience": info.playlist_experience,
-        "map_mode_pair_asset_id": _asset(info.playlist_map_mode_pair, "asset_id"),
-        "map_mode_pair_version_id": _asset(info.playlist_map_mode_pair, "version_id"),
-        "season_id": info.season_id, "playable_duration_s": info.playable_duration.total_seconds(),
-        "teams_enabled": info.teams_enabled, "team_scoring_enabled": info.team_scoring_enabled,
-        "gameplay_interaction": info.gameplay_interaction,
-        "team_count": len(match.teams), "player_count": len(match.players), "human_count": humans,
-        "loaded_at": loaded_at,
-    })
-
-
 def skill_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
     match_id = doc.doc_id
     for value in doc.model.value:
@@ -185,23 +124,6 @@ def skill_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
                 rows["match_skill_team_mmrs"].append({"match_id": match_id, "player_id": value.id,
                                                       "team_id": team_id, "mmr": mmr})
         rows["match_skill"].append(row)
-
-
-def highlight_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
-    """One row per event; `event_id` = match:xuid:time:type:medal:n (n numbers exact repeats)."""
-    match_id = doc.doc_id
-    seen: dict[tuple, int] = defaultdict(int)
-    for index, event in enumerate(doc.model.events):
-        natural = (event.xuid, event.time_ms, event.event_type, event.medal_value)
-        occurrence = seen[natural]
-        seen[natural] += 1
-        rows["highlight_events"].append({
-            "event_id": f"{match_id}:{event.xuid}:{event.time_ms}:{event.event_type}:{event.medal_value}:{occurrence}",
-            "match_id": match_id, "event_index": index, "film_major_version": doc.model.film_major_version,
-            "xuid": event.xuid, "gamertag": event.gamertag, "event_type": event.event_type,
-            "type_hint": event.type_hint, "time_ms": event.time_ms, "is_medal": event.is_medal,
-            "medal_value": event.medal_value, "medal_name": event.medal_name,
-        })
 
 
 def history_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -229,36 +151,12 @@ def career_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
     })
 
 
-def frames_for(docs: Iterable[Accepted], loaded_at: dt.datetime) -> dict[str, pl.DataFrame]:
-    """All typed rows of a batch of accepted documents, one Polars frame per raw table."""
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for doc in docs:
-        if doc.kind == "match_stats":
-            match_rows(doc.model, loaded_at, rows)
-        elif doc.kind == "match_skill":
-            skill_rows(doc, rows)
-        elif doc.kind == "highlight_events":
-            highlight_rows(doc, rows)
-        elif doc.kind == "match_history":
-            history_rows(doc, rows)
-        elif doc.kind == "career_rank":
-            career_rows(doc, rows)
-    frames = {table: pl.from_dicts(table_rows, schema=SCHEMAS[table]) for table, table_rows in rows.items()}
-    if "match_history" in frames:  # overlapping history pages in one batch: the last page's row of a match wins
-        frames["match_history"] = frames["match_history"].unique(subset=["match_id"], keep="last", maintain_order=True)
-    return frames
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Columnar flattening (the load's hot path): rows as tuples in the raw tables' column order, transposed once per
 # chunk into Arrow arrays. Each row carries `_doc`, the position of its document in the load, so that the writer
 # can keep exactly the rows of the documents it decides to write (the newest copy of a key, not an unchanged one).
 # Timestamps go to Arrow as they are (Arrow stores aware datetimes as UTC, like `utc_naive`); durations are
-# converted with `timedelta.total_seconds()` per value, exactly as the row path does.
-
-import operator as _operator  # noqa: E402
-
-import pyarrow as pa  # noqa: E402
+# converted with `timedelta.total_seconds()` per value (skill, history and career rows reuse the dict builders above).
 
 DOC_COLUMN = "_doc"
 # Columns the writer fills itself (the batch's load time), not the workers.

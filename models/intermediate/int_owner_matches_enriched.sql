@@ -81,8 +81,7 @@ final as (
         team_context.expected_deaths,
         team_context.pre_match_csr,
         team_context.post_match_csr,
-        coalesce(owner_players.left_in_progress, false)
-            or not coalesce(owner_players.present_at_completion, true) as left_early,
+        owner_players.left_early,
         coalesce(loads.loaded_at, matches.loaded_at) as loaded_at
     from matches
     inner join owner_players

@@ -68,8 +68,7 @@ final as (
         players.score,
         players.personal_score,
         players.time_played_s,
-        coalesce(players.left_in_progress, false)
-            or not coalesce(players.present_at_completion, true) as left_early,
+        players.left_early,
         related.is_owner,
         related.relation_to_owner,
         loads.loaded_at

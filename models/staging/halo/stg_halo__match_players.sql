@@ -47,6 +47,8 @@ renamed as (
         joined_in_progress,
         left_in_progress,
         present_at_completion,
+        -- left before the end: the one definition used by match_stats and match_participants
+        coalesce(left_in_progress, false) or not coalesce(present_at_completion, true) as left_early,
         confirmed_participation,
         ----------  timestamps
         first_joined_time,

@@ -16,17 +16,23 @@ import duckdb
 
 from loader import raw_tables
 from loader.duckdb_files import connect_for_writing, fetch_one
-from loader.flatten import arrow_table, flatten_tuples
+from loader.flatten import flatten_tables
 from loader.paths import player_db_path, player_dir_name
 from loader.raw_writer import DocKey, LoadResult, ParsedBatch, transaction, write_parsed_batch
 from loader.readers import Accepted, Rejected, iter_sources, read_document, read_source
 
+# A batch is at most BATCH_SIZE files and at most BATCH_BYTES of input (a batch's Arrow tables, bodies included,
+# are about twice its input): 2,000 8-player documents, about 1,000 24-player ones.
 BATCH_SIZE = 2000
-# Files per task of the parsing workers (a batch is BATCH_SIZE / CHUNK_SIZE tasks).
+BATCH_BYTES = 48 * 1024 * 1024
+# Files per task of the parsing workers (a batch is split into tasks of at most CHUNK_SIZE files).
 CHUNK_SIZE = 100
 # Loads of fewer files are parsed in this process (a worker pool costs more than it saves).
 PARALLEL_MIN_FILES = 400
-# DuckDB's memory during a load (HALO_LOAD_MEMORY_LIMIT): the rest of the 1 GiB budget is the batches in flight.
+# DuckDB's buffer memory during a load (HALO_LOAD_MEMORY_LIMIT): what the load transaction holds beyond it (the
+# documents' bodies, fewer rows than a row group, are not written out before COMMIT) goes to DuckDB's temporary
+# directory. The rest of the 1 GiB budget is the batch being written, the look-ahead and the parsing workers.
+# (10,000 x 24-player documents: 384MB peaks near 0.85 GiB; 192MB near 0.65 GiB but spills ~3 s more.)
 LOAD_MEMORY_LIMIT = os.environ.get("HALO_LOAD_MEMORY_LIMIT", "384MB")
 
 
@@ -79,7 +85,8 @@ def owner_xuid(con: duckdb.DuckDBPyConnection) -> int:
 
 def check_owner(doc: Accepted, xuid: int) -> Accepted | Rejected:
     """A match-stats document must include the owner: it belongs in the player's own history."""
-    if doc.kind == "match_stats" and not any(p.player_id == f"xuid({xuid})" for p in doc.model.players):
+    owner = f"xuid({xuid})"
+    if doc.kind == "match_stats" and not any(p["player_id"] == owner for p in doc.model["players"]):
         return Rejected(doc.source, f"owner xuid({xuid}) is not a player of match {doc.doc_id}: this match "
                                     "belongs to another player's history; load it into that player's database",
                         doc.kind, doc.doc_id)
@@ -129,8 +136,8 @@ def load_matches(
         con = open_player_db(gamertag, xuid, root)
         result = LoadResult(database=player_db_path(gamertag, root))
         try:
-            # One transaction holds the whole load: without a limit DuckDB keeps all of it in memory (80% of RAM
-            # by default); with one it writes the transaction's blocks out to the database file as it goes.
+            # One transaction holds the whole load: without a limit DuckDB keeps what it has not written out yet
+            # in memory (up to 80% of RAM by default); with one it spills that to its temporary directory.
             con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
             owner = owner_xuid(con)
             with transaction(con), paused_gc():
@@ -141,6 +148,7 @@ def load_matches(
                     result.read += batch.files
                     result.counts.add(counts)
                     result.rejections.extend(batch.rejected)
+                    del batch  # written: not held while the next batch is gathered
                     if progress:
                         progress(result.read, len(files))
         finally:
@@ -160,29 +168,55 @@ def _pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
         pool.join()
 
 
+def batch_plan(sizes: Sequence[int], max_files: int, max_bytes: int) -> list[tuple[int, int]]:
+    """(start, end) file ranges of the batches: at most `max_files` files and `max_bytes` bytes each (a batch has
+    at least one file, however large)."""
+    plan: list[tuple[int, int]] = []
+    start, total = 0, 0
+    for index, size in enumerate(sizes):
+        if index > start and (index - start >= max_files or total + size > max_bytes):
+            plan.append((start, index))
+            start, total = index, 0
+        total += size
+    if start < len(sizes):
+        plan.append((start, len(sizes)))
+    return plan
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the reader rejects it with the reason
+
+
 def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool.Pool | None) -> Iterator[ParsedBatch]:
-    """Batches of BATCH_SIZE files, read + validated + flattened (by `pool` when given, in file order)."""
-    tasks = [(start, [str(p) for p in files[start:start + CHUNK_SIZE]], owner, pool is not None)
-             for start in range(0, len(files), CHUNK_SIZE)]
-    per_batch = max(1, BATCH_SIZE // CHUNK_SIZE)
+    """Batches of files (see `batch_plan`), read + validated + flattened (by `pool` when given, in file order)."""
+    plan = batch_plan([_file_size(p) for p in files], max(1, BATCH_SIZE), BATCH_BYTES)
+    tasks: list[tuple[int, list[str], int, bool]] = []
+    last_task: list[int] = []  # index of the last task of each batch
+    for start, end in plan:
+        for chunk in range(start, end, CHUNK_SIZE):
+            tasks.append((chunk, [str(p) for p in files[chunk:min(chunk + CHUNK_SIZE, end)]], owner, pool is not None))
+        last_task.append(len(tasks) - 1)
     if pool is None:
         results: Iterator[tuple] = map(parse_chunk, tasks)
     else:
-        results = _in_order(pool, tasks, window=per_batch + pool._processes)  # bounded look-ahead: bounded memory
+        # bounded look-ahead (bounded memory): the workers parse the next batch while this one is written
+        per_batch = max((b - a for a, b in zip([-1, *last_task], last_task)), default=1)
+        results = _in_order(pool, tasks, window=per_batch + pool._processes)
+    ends = set(last_task)
     batch = ParsedBatch()
-    chunks = 0
-    for task, (docs, rejected, tables) in zip(tasks, results):
+    for number, (task, (docs, rejected, tables)) in enumerate(zip(tasks, results)):
         batch.files += len(task[1])
         batch.docs.extend(docs)
         batch.rejected.extend(rejected)
         for table, frame in tables.items():
             batch.tables.setdefault(table, []).append(_from_ipc(frame) if isinstance(frame, bytes) else frame)
-        chunks += 1
-        if chunks == per_batch:
+        del docs, rejected, tables
+        if number in ends:
             yield batch
-            batch, chunks = ParsedBatch(), 0
-    if chunks:
-        yield batch
+            batch = ParsedBatch()
 
 
 def _in_order(pool: multiprocessing.pool.Pool, tasks: Sequence[tuple], window: int) -> Iterator[tuple]:
@@ -198,6 +232,7 @@ def _in_order(pool: multiprocessing.pool.Pool, tasks: Sequence[tuple], window: i
         if task is not None:
             pending.append(pool.apply_async(parse_chunk, (task,)))
         yield done
+        del done
 
 
 def _from_ipc(data: bytes):
@@ -236,7 +271,7 @@ def parse_chunk(task: tuple[int, list[str], int, bool]) -> tuple[list[DocKey], l
             accepted.append((index, outcome))
         sources = [(index, doc, doc.source.sha256, doc.source.mtime.replace(tzinfo=None)) for index, doc in accepted]
         keys = [DocKey(index, doc.kind, doc.doc_id, sha, mtime) for index, doc, sha, mtime in sources]
-        tables = {table: arrow_table(table, rows) for table, rows in flatten_tuples(accepted).items()}
+        tables = flatten_tables(accepted)
         tables["documents"] = pa.table({
             "kind": pa.array([d.kind for _, d, _, _ in sources], pa.string()),
             "doc_id": pa.array([d.doc_id for _, d, _, _ in sources], pa.string()),

@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 from spnkr.film import highlight_events as spnkr_events
 
-from loader.models.base import to_pascal
+from loader.models.base import to_pascal, typed_dict_of
 from loader.models.career_rank import CareerRank
 from loader.models.highlight_events import HighlightEvent, HighlightEvents
 from loader.models.match_history import MatchHistory
@@ -77,7 +77,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A validated document: `doc_id` is its natural id within its kind."""
+    """A validated document: `doc_id` is its natural id within its kind; `model` holds its validated values (for
+    match-side kinds plain dicts keyed by the models' field names, see `FAST_ADAPTERS`)."""
 
     kind: str
     doc_id: str
@@ -185,6 +186,20 @@ def read_document(source: Source) -> Accepted | Rejected:
         return _reject_unrecognised(source)
     hint = _match_id_hint(source)
     try:
+        doc = FAST_ADAPTERS[kind].validate_json(source.data)
+    except ValidationError:
+        # Invalid, or holding an integer beyond 17 digits or an aware timestamp in year 1 or 9999: the model
+        # decides, with its messages (the fast schema accepts exactly what the model accepts, minus those values).
+        return _read_with_model(kind, source, hint)
+    problem = integrity_problem(kind, doc)
+    if problem is not None:
+        return _integrity_rejection(kind, source, hint, problem)
+    return _accept(kind, doc, source)
+
+
+def _read_with_model(kind: str, source: Source, hint: str | None) -> Accepted | Rejected:
+    """Validate with the pydantic model (exact messages), then check what the fast schema flags."""
+    try:
         model = MATCH_KINDS[kind].model_validate_json(source.data)
     except ValidationError as err:
         where = f" (match {hint})" if hint else ""
@@ -194,12 +209,19 @@ def read_document(source: Source) -> Accepted | Rejected:
                                     "re-download it", kind, hint)
         return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {format_validation_error(err)}; "
                                 "fix or re-download the file", kind, hint)
-    problem = integrity_problem(kind, model, source.data)
+    doc = model.model_dump()  # the same dicts, tuples and values as the fast schema's output
+    problem = integrity_problem(kind, doc)
+    if problem is None and _suspect_bytes(source.data):
+        problem = _out_of_range(model)
     if problem is not None:
-        where = f" (match {hint})" if hint else ""
-        return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {problem}; fix or re-download the file",
-                        kind, hint)
-    return _accept(kind, model, source)
+        return _integrity_rejection(kind, source, hint, problem)
+    return _accept(kind, doc, source)
+
+
+def _integrity_rejection(kind: str, source: Source, hint: str | None, problem: str) -> Rejected:
+    where = f" (match {hint})" if hint else ""
+    return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {problem}; fix or re-download the file",
+                    kind, hint)
 
 
 # Integers the raw tables can hold with room for summing a player's team entries: at most 17 digits.
@@ -289,28 +311,27 @@ def _xuid_out_of_range(player_ids: Iterable[str]) -> str | None:
     return None
 
 
-def integrity_problem(kind: str, model: Any, data: bytes) -> str | None:
-    """What makes a schema-valid document impossible to store as one consistent set of rows, or None.
-
-    Duplicate natural keys inside one document (a player or team listed twice, a skill entry twice, a
-    match twice on one history page), integers beyond 17 digits and timestamps without a UTC form.
-    """
+def integrity_problem(kind: str, doc: dict[str, Any]) -> str | None:
+    """What makes a schema-valid document (validated dicts) impossible to store as one consistent set of rows:
+    duplicate natural keys inside one document (a player or team listed twice, a skill entry twice, a match twice
+    on one history page), or None. Integers beyond 17 digits and timestamps without a UTC form are the fast
+    schema's checks (FAST_ADAPTERS), then `_out_of_range` on the model."""
     if kind == "match_stats":
-        player_ids = [p.player_id for p in model.players]
-        dup = _duplicate(player_ids)
-        if dup is not None:
-            return f"Players: player {dup} is listed twice"
-        dup = _duplicate(t.team_id for t in model.teams)
-        if dup is not None:
-            return f"Teams: team {dup} is listed twice"
+        players = doc["players"]
+        player_ids = [p["player_id"] for p in players]
+        if len(set(player_ids)) != len(player_ids):
+            return f"Players: player {_duplicate(player_ids)} is listed twice"
+        team_ids = [t["team_id"] for t in doc["teams"]]
+        if len(set(team_ids)) != len(team_ids):
+            return f"Teams: team {_duplicate(team_ids)} is listed twice"
         bad = _xuid_out_of_range(player_ids)
         if bad is not None:
             return f"Players: player id {bad[:40]} is not a valid XUID"
-        many = next((p.player_id for p in model.players if len(p.player_team_stats) > MAX_TEAM_ENTRIES), None)
+        many = next((p["player_id"] for p in players if len(p["player_team_stats"]) > MAX_TEAM_ENTRIES), None)
         if many is not None:
             return f"Players: player {many} has more than {MAX_TEAM_ENTRIES} PlayerTeamStats entries"
     elif kind == "match_skill":
-        ids = [v.id for v in model.value]
+        ids = [v["id"] for v in doc["value"]]
         dup = _duplicate(ids)
         if dup is not None:
             return f"Value: player {dup} is listed twice"
@@ -318,12 +339,29 @@ def integrity_problem(kind: str, model: Any, data: bytes) -> str | None:
         if bad is not None:
             return f"Value: player id {bad[:40]} is not a valid XUID"
     elif kind == "match_history":
-        dup = _duplicate(r.match_id for r in model.results)
+        dup = _duplicate(r["match_id"] for r in doc["results"])
         if dup is not None:
             return f"Results: match {dup} is listed twice"
-    if _suspect_bytes(data):
-        return _out_of_range(model)
     return None
+
+
+def _flag_calendar_edge(value: dt.datetime) -> dt.datetime:
+    """An aware timestamp in year 1 or 9999 may have no UTC form: send the document to the model's walk."""
+    if value.tzinfo is not None and (value.year == 1 or value.year == 9999):
+        raise ValueError("timestamp at the edge of the calendar")
+    return value
+
+
+# The hot path validates into plain dicts (TypedDicts generated from the models: same fields, aliases, defaults,
+# constraints). Its integers are range-checked and its aware timestamps checked for the calendar's edge years in
+# the schema itself, so a valid document needs no byte scan or value walk; a document failing any of it is
+# validated again with the model (`_read_with_model`), which gives the messages and runs the exact checks.
+_CHECKED_LEAVES = {
+    int: Annotated[int, Field(ge=-MAX_ABS_INT, le=MAX_ABS_INT)],
+    dt.datetime: Annotated[dt.datetime, AfterValidator(_flag_calendar_edge)],
+}
+FAST_ADAPTERS: dict[str, TypeAdapter] = {kind: TypeAdapter(typed_dict_of(model, _CHECKED_LEAVES))
+                                         for kind, model in MATCH_KINDS.items()}
 
 
 def _reject_unrecognised(source: Source) -> Rejected:
@@ -344,26 +382,25 @@ def _reject_unrecognised(source: Source) -> Rejected:
     return Rejected(source, f"not a recognised document; accepted shapes are: {ACCEPTED_SHAPES}")
 
 
-def _accept(kind: str, model: Any, source: Source) -> Accepted | Rejected:
-    if kind == "match_stats":
-        return Accepted(kind, str(model.match_id), model.match_id, source, model)
-    if kind == "highlight_events":
-        return Accepted(kind, str(model.match_id), model.match_id, source, model)
+def _accept(kind: str, doc: dict[str, Any], source: Source) -> Accepted | Rejected:
+    """An accepted document; `model` is the validated dicts (field names as keys)."""
+    if kind == "match_stats" or kind == "highlight_events":
+        return Accepted(kind, str(doc["match_id"]), doc["match_id"], source, doc)
     if kind == "match_skill":
-        match_id = model.match_id
+        match_id = doc["match_id"]
         if match_id is None:
             in_name = UUID_IN_NAME.search(source.path.name)
             if in_name is None:
                 return Rejected(source, "match skill has no match id: add a top-level MatchId or put the "
                                         "match id in the file name (e.g. skill_<match-id>.json)", kind)
             match_id = UUID(in_name.group(0))
-        return Accepted(kind, str(match_id), match_id, source, model)
+        return Accepted(kind, str(match_id), match_id, source, doc)
     if kind == "match_history":
-        return Accepted(kind, source.sha256, None, source, model)
+        return Accepted(kind, source.sha256, None, source, doc)
     # career_rank: one snapshot per observation time; the file's mtime stands in when the document has none
-    observed_at = model.observed_at or source.mtime
-    spartan = model.spartan_id or ""
-    return Accepted(kind, f"{spartan}@{observed_at.astimezone(dt.timezone.utc).isoformat()}", None, source, model)
+    observed_at = doc["observed_at"] or source.mtime
+    spartan = doc["spartan_id"] or ""
+    return Accepted(kind, f"{spartan}@{observed_at.astimezone(dt.timezone.utc).isoformat()}", None, source, doc)
 
 
 def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted | Rejected:
@@ -381,4 +418,4 @@ def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted |
     if problem is not None:
         return Rejected(source, f"corrupt film highlight chunk (version {version}): {problem}; re-download the "
                                 "film chunk", "highlight_events", str(match_id))
-    return Accepted("highlight_events", str(match_id), match_id, source, model)
+    return Accepted("highlight_events", str(match_id), match_id, source, model.model_dump())

@@ -9,6 +9,7 @@ matching what those files contain; rerunning the killed load completes it, with 
 The seed of the random kill moments is printed; set HALO_CRASH_SEED to replay one.
 """
 
+import datetime as dt
 import json
 import os
 import random
@@ -224,3 +225,108 @@ def test_sigkill_at_random_points_keeps_exactly_the_committed_loads(tmp_path: Pa
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.documents").fetchall() == [(sum(map(len, chunks)),)]
     assert kills >= 2
+
+
+# ------------------------------------------------------------------ batches by bytes, errors mid-load, memory
+
+
+def table_hashes(db: Path) -> dict[str, tuple]:
+    """Content of every raw table (row count and an order-free hash), load timestamps excluded."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        out = {}
+        for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = 'raw' ORDER BY 1").fetchall():
+            columns = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall() if c not in ("loaded_at", "rejected_at", "created_at")]
+            row = ", ".join(f'"{c}"' for c in columns)
+            out[table] = con.execute(f"SELECT count(*), sum(hash(row({row}))::HUGEINT) FROM raw.{table}").fetchall()[0]
+    return out
+
+
+def test_batch_plan_bounds_files_and_bytes() -> None:
+    from loader.load_matches import batch_plan
+
+    assert batch_plan([], 3, 100) == []
+    assert batch_plan([10] * 7, 3, 1000) == [(0, 3), (3, 6), (6, 7)]
+    assert batch_plan([40, 40, 40, 10, 90, 5], 10, 100) == [(0, 2), (2, 4), (4, 6)]
+    assert batch_plan([500, 1, 500], 10, 100) == [(0, 1), (1, 2), (2, 3)]  # a file larger than a batch: alone
+    plan = batch_plan([7, 3, 9, 1, 4, 6, 2, 8] * 50, 17, 60)
+    assert [i for a, b in plan for i in range(a, b)] == list(range(400))  # every file once, in order
+    assert all(b - a <= 17 for a, b in plan)
+
+
+def test_an_error_mid_load_leaves_the_database_as_before_and_batch_sizes_do_not_change_content(
+        tmp_path: Path, chunks: list[list[Path]], monkeypatch: pytest.MonkeyPatch) -> None:
+    import loader.load_matches as lm
+
+    folders = [files[0].parent for files in chunks[:2]]
+    reference = tmp_path / "reference"
+    lm.load_matches(GAMERTAG, folders, xuid=XUID, root=reference)  # default batches
+    want = table_hashes(player_db_path(GAMERTAG, reference))
+
+    root = tmp_path / "data"
+    db = player_db_path(GAMERTAG, root)
+    lm.load_matches(GAMERTAG, folders[:1], xuid=XUID, root=root)
+    before = table_hashes(db)
+    monkeypatch.setattr(lm, "BATCH_BYTES", 600_000)  # many batches (by bytes) in the load's one transaction
+    written: list[int] = []
+
+    def fail_after_three(done: int, total: int) -> None:
+        written.append(done)
+        if len(written) == 3:
+            raise RuntimeError("failure in the middle of a load")
+
+    with pytest.raises(RuntimeError, match="middle of a load"):
+        lm.load_matches(GAMERTAG, folders[1:], root=root, progress=fail_after_three)
+    assert len(written) == 3 and written[-1] < len(chunks[1])
+    assert table_hashes(db) == before  # none of the three written batches
+
+    result = lm.load_matches(GAMERTAG, folders, root=root, progress=lambda done, total: written.append(done))
+    assert len(written) > 3 + 4  # the rerun was written in several batches too
+    assert result.counts.loaded == len(chunks[1]) and result.counts.unchanged == len(chunks[0])
+    assert table_hashes(db) == want  # the same content as one load in default batches
+    assert_holds_exactly(db, chunks[0] + chunks[1])
+
+
+def test_a_load_transaction_does_not_hold_the_batches_it_has_written(tmp_path: Path) -> None:
+    """The writer's Arrow frames are freed as soon as a batch is written, not at COMMIT (a view registered and
+    dropped inside a transaction keeps its data alive until the transaction ends)."""
+    import pyarrow as pa
+
+    from loader import raw_tables
+    from loader.load_matches import open_player_db
+    from loader.raw_writer import DocKey, ParsedBatch, transaction, write_parsed_batch
+
+    mtime = dt.datetime(2024, 1, 1)
+
+    def batch(first: int, n: int = 200) -> ParsedBatch:
+        ids = [f"00000000-0000-0000-0000-{i:012d}" for i in range(first, first + n)]
+        docs = [DocKey(first + i, "match_stats", doc_id, f"{first + i:064x}", mtime) for i, doc_id in enumerate(ids)]
+        table = pa.table({
+            "kind": pa.array(["match_stats"] * n, pa.string()), "doc_id": pa.array(ids, pa.string()),
+            "match_id": pa.array(ids, pa.string()), "source_path": pa.array([f"/x/{i}.json" for i in ids], pa.string()),
+            "source_mtime": pa.array([mtime] * n, pa.timestamp("us")),
+            "sha256": pa.array([d.sha256 for d in docs], pa.string()), "byte_size": pa.array([50_000] * n, pa.int64()),
+            "body": pa.array([bytes([i % 251]) * 50_000 for i in range(n)], pa.binary()),
+            "_doc": pa.array([d.index for d in docs], pa.int64()),
+        })
+        return ParsedBatch(files=n, docs=docs, tables={"documents": [table]})
+
+    con = open_player_db(GAMERTAG, XUID, tmp_path)
+    try:
+        with transaction(con):
+            for number in range(5):
+                allocated = pa.total_allocated_bytes()
+                parsed = batch(number * 200)
+                size = pa.total_allocated_bytes() - allocated
+                assert size >= 200 * 50_000
+                write_parsed_batch(con, parsed, kind_tables=raw_tables.KIND_TABLES, schemas=raw_tables.SCHEMAS,
+                                   primary_keys=raw_tables.PRIMARY_KEYS, shared_tables=raw_tables.SHARED_TABLES)
+                del parsed
+                assert pa.total_allocated_bytes() - allocated < size // 10, f"batch {number} is still held"
+    finally:
+        con.close()
+    with duckdb.connect(str(player_db_path(GAMERTAG, tmp_path)), read_only=True) as con:
+        assert con.execute("SELECT count(*), sum(byte_size), sum(octet_length(body)) FROM raw.documents").fetchall() \
+            == [(1000, 1000 * 50_000, 1000 * 50_000)]

@@ -40,6 +40,29 @@ def dbt_args(command: str, target: str, *extra: str) -> list[str]:
             "--target", target, "--quiet", *extra]
 
 
+# In-process player builds: what a `dbt build` from the shell does per invocation but a build of one player after
+# another does not need. The log file keeps info lines (node start/end, errors), not the ~40 debug lines per node;
+# manifest.json and graph.gpickle (0.9 s per invocation for this project) are not rewritten for every player, only
+# run_results.json is (write_run_results); no anonymous usage events. DBT_LOG_LEVEL_FILE=debug brings the debug log
+# back.
+LEAN_FLAGS = (*(() if os.environ.get("DBT_LOG_LEVEL_FILE") else ("--log-level-file", "info")),
+              "--no-write-json", "--no-send-anonymous-usage-stats")
+
+
+def target_dir() -> Path:
+    """dbt's target folder, as dbt resolves it (DBT_TARGET_PATH, relative to the project, else `target`)."""
+    return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
+def write_run_results(result: object) -> None:
+    """target/run_results.json of an in-process run (dbt's own file, skipped with --no-write-json)."""
+    run = getattr(result, "result", None)
+    if run is not None and hasattr(run, "write"):
+        path = target_dir()
+        path.mkdir(parents=True, exist_ok=True)
+        run.write(str(path / "run_results.json"))
+
+
 @contextmanager
 def environment(**values: str) -> Iterator[None]:
     """Set environment variables for one dbt invocation (the profile reads them), then restore them."""
@@ -128,7 +151,6 @@ class DbtProject:
         self.root = root or data_dir()
         self._manifest = None
         self._fingerprint: str | None = None
-        self._unit_tests_passed = False  # unit tests read fixtures only: once per process is enough
 
     def _env(self, player_db: Path) -> dict[str, str]:
         return {"HALO_DATA_DIR": str(self.root), "HALO_PLAYER_DB": str(player_db),
@@ -152,7 +174,8 @@ class DbtProject:
             from dbt.cli.main import dbtRunner
 
             with environment(**self._env(self.root / "players" / "_parse" / PLAYER_DB_NAME)):
-                result = dbtRunner().invoke(dbt_args("parse", "player"))
+                # partial_parse.msgpack is still written (a later process parses faster); manifest.json is not
+                result = dbtRunner().invoke(dbt_args("parse", "player", *LEAN_FLAGS))
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
             self._manifest = result.result
@@ -171,7 +194,7 @@ class DbtProject:
         """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
 
         An update (see BUILD_STATE_NAME) when the player was fully built by this same project and `full` is not
-        asked for; unit tests run with the first full build of this process only.
+        asked for. Unit tests are not part of it (they do not read the player's data; see LEAN_FLAGS too).
         """
         from dbt.cli.main import dbtRunner
 
@@ -187,17 +210,20 @@ class DbtProject:
         update = not full and not extra and state.exists() and not stale
         threads = ("--threads", PLAYER_THREADS)
         if update:
-            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads)
+            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads, *LEAN_FLAGS)
         else:
-            skip_units = ("--exclude-resource-type", "unit_test") if self._unit_tests_passed and not extra else ()
+            # unit tests read fixed fixtures, never the player's data: `halo build` leaves them to the test suite
+            # and to `dbt build` / `dbt test` from the shell (README, Building)
+            skip_units = ("--exclude-resource-type", "unit_test") if not extra else ()
             refresh = ("--full-refresh",) if (full or stale) and not extra else ()
-            args = dbt_args("build", "player", *threads, *skip_units, *refresh, *extra)
+            args = dbt_args("build", "player", *threads, *skip_units, *refresh, *LEAN_FLAGS, *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
         with environment(**self._env(player_db)):
             try:
                 result = dbtRunner(manifest=manifest).invoke(args)
             finally:
                 release_duckdb()
+        write_run_results(result)
         outcome = summarise(name, result, started)
         if update and not outcome.success:
             # e.g. the player's file was recreated since its last build: views are missing; build it fully
@@ -206,10 +232,8 @@ class DbtProject:
             retry.notes.append("update failed, built fully: " + "; ".join(outcome.errors[:3]))
             return retry
         outcome.mode = "update" if update else "full"
-        if outcome.success and not update:
-            self._unit_tests_passed = True
-            if not extra:
-                state.write_text(self.fingerprint())
+        if outcome.success and not update and not extra:
+            state.write_text(self.fingerprint())
         return outcome
 
     def docs_generate(self, player_db: Path) -> BuildOutcome:

@@ -152,7 +152,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     player = run_dbt(["build"], root, tmp, "player")
     assert player.returncode == 0, player.stdout[-6000:]
-    return {"root": root, "tmp": tmp, "db": player_db_path(GAMERTAG, root), "build_log": player.stdout}
+    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
+    manifest = json.loads((tmp / "target" / "manifest.json").read_text())
+    return {"root": root, "tmp": tmp, "db": player_db_path(GAMERTAG, root), "build_log": player.stdout,
+            "results": {r["unique_id"]: r["status"] for r in results}, "unit_tests": set(manifest["unit_tests"])}
+
+
+# ---------------------------------------------------------------------------------------------- dbt build itself
+
+
+def test_dbt_build_from_the_shell_runs_every_unit_and_data_test(built: dict) -> None:
+    """`halo build` leaves the unit tests (fixed fixtures, not the player's data) to `dbt build`/`dbt test` from the
+    shell (README, Building): this build ran each of them, and each data test, and all passed."""
+    units = {uid: status for uid, status in built["results"].items() if uid.startswith("unit_test.")}
+    assert built["unit_tests"] and set(units) == built["unit_tests"]
+    assert set(units.values()) == {"pass"}
+    tests = {uid: status for uid, status in built["results"].items() if uid.startswith("test.")}
+    assert tests and set(tests.values()) == {"pass"}
 
 
 # ---------------------------------------------------------------------------------------------- match_stats
@@ -425,3 +441,25 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     finally:
         con.close()
     assert metadata_db_path(built["root"]).exists()
+
+
+def test_column_checks_report_each_broken_assertion(built: dict) -> None:
+    """Runs last (it breaks match_stats): the one `column_checks` test of match_stats still catches a duplicate key,
+    a null, a value outside the accepted ones and a dangling reference, each as its own failing row."""
+    db = built["db"]
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("INSERT INTO match_stats SELECT * FROM match_stats WHERE match_id = ?", [SLAYER_ID])
+        con.execute("UPDATE match_stats SET kills = NULL, outcome = 9, session_id = 'no-such-session' "
+                    "WHERE match_id = ?", [INFECTION_ID])
+    finally:
+        con.close()
+    run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], built["tmp"], "player")
+    assert run.returncode == 1, run.stdout[-4000:]
+    (table,) = query(db, "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name LIKE '%dbt_test__audit' "
+                         "AND table_name LIKE 'column_checks_match_stats%'")
+    failures = query(db, f'SELECT test_name, column_name, failing_rows FROM "{table["schema_name"]}".'
+                         f'"{table["table_name"]}"')
+    assert {(f["test_name"], f["column_name"], f["failing_rows"]) for f in failures} == {
+        ("unique", "match_id", 1), ("not_null", "kills", 1), ("accepted_values", "outcome", 1),
+        ("relationships", "session_id -> session_id", 1)}

@@ -12,23 +12,30 @@
 -#}
 {% set rounds = var('kill_pairing_rounds', 6) %}
 {% set window_ms = var('kill_pairing_window_ms', 5) %}
+{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 events as (
     select * from {{ ref('stg_halo__highlight_events') }}
     where event_type in ('kill', 'death')
     {% if is_incremental() %}
-      and match_id in ({{ changed_match_ids() }})
+      and match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 players as (
     select * from {{ ref('stg_halo__match_players') }}
     where xuid is not null
+    {% if is_incremental() %}
+      and match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 loads as (
     select * from {{ ref('int_match_loads') }}
+    {% if is_incremental() %}
+    where match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 events_with_team as (
@@ -84,16 +91,23 @@ open_{{ round }} as (
     {% endif %}
 ),
 
-ranked_{{ round }} as (
+-- the best remaining death of each kill and the best remaining kill of each death: (opponent first, smallest
+-- gap, earliest event) is unique per event (event indexes are), so a min over that key picks exactly what a
+-- row_number() = 1 over the same order would, with a hash aggregate instead of a sort
+best_death_{{ round }} as (
     select
-        *,
-        row_number() over (
-            partition by kill_event_id order by team_preference, gap_ms, death_index
-        ) as kill_choice,
-        row_number() over (
-            partition by death_event_id order by team_preference, gap_ms, kill_index
-        ) as death_choice
+        kill_event_id,
+        min(struct_pack(team_preference := team_preference, gap_ms := gap_ms, event_index := death_index)) as choice
     from open_{{ round }}
+    group by kill_event_id
+),
+
+best_kill_{{ round }} as (
+    select
+        death_event_id,
+        min(struct_pack(team_preference := team_preference, gap_ms := gap_ms, event_index := kill_index)) as choice
+    from open_{{ round }}
+    group by death_event_id
 ),
 
 pairs_{{ round }} as (
@@ -101,9 +115,25 @@ pairs_{{ round }} as (
     select * from pairs_{{ round - 1 }}
     union all
     {% endif %}
-    select match_id, kill_event_id, death_event_id, killer_xuid, victim_xuid, time_ms, is_opponent
-    from ranked_{{ round }}
-    where kill_choice = 1 and death_choice = 1
+    select
+        open_{{ round }}.match_id,
+        open_{{ round }}.kill_event_id,
+        open_{{ round }}.death_event_id,
+        open_{{ round }}.killer_xuid,
+        open_{{ round }}.victim_xuid,
+        open_{{ round }}.time_ms,
+        open_{{ round }}.is_opponent
+    from open_{{ round }}
+    inner join best_death_{{ round }}
+        on best_death_{{ round }}.kill_event_id = open_{{ round }}.kill_event_id
+        and best_death_{{ round }}.choice = struct_pack(
+            team_preference := open_{{ round }}.team_preference, gap_ms := open_{{ round }}.gap_ms,
+            event_index := open_{{ round }}.death_index)
+    inner join best_kill_{{ round }}
+        on best_kill_{{ round }}.death_event_id = open_{{ round }}.death_event_id
+        and best_kill_{{ round }}.choice = struct_pack(
+            team_preference := open_{{ round }}.team_preference, gap_ms := open_{{ round }}.gap_ms,
+            event_index := open_{{ round }}.kill_index)
 ),
 
 {% endfor %}

@@ -14,29 +14,20 @@ matches as (
     select * from {{ ref('stg_halo__matches') }}
 ),
 
-film_gamertags as (
+latest as (
+    -- the gamertag of the newest event (match start, then event index): an arg_max per xuid, no sort
     select
         events.xuid,
-        events.gamertag,
-        matches.start_time,
-        row_number() over (
-            partition by events.xuid order by matches.start_time desc, events.event_index desc
-        ) as recency
+        arg_max(events.gamertag, struct_pack(start_time := matches.start_time, event_index := events.event_index))
+            as gamertag,
+        max(matches.start_time) as seen_at
     from events
     inner join matches
         on matches.match_id = events.match_id
     where events.xuid is not null
       and events.gamertag is not null
       and events.gamertag <> ''
-),
-
-latest as (
-    select
-        xuid,
-        gamertag,
-        start_time as seen_at
-    from film_gamertags
-    where recency = 1
+    group by events.xuid
 ),
 
 final as (

@@ -4,12 +4,13 @@
     unique_key='match_id',
     on_schema_change='append_new_columns',
 ) }}
+{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 events as (
     select * from {{ ref('stg_halo__highlight_events') }}
     {% if is_incremental() %}
-    where match_id in ({{ changed_match_ids() }})
+    where match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
@@ -19,6 +20,9 @@ definitions as (
 
 loads as (
     select * from {{ ref('int_match_loads') }}
+    {% if is_incremental() %}
+    where match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 final as (

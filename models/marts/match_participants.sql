@@ -6,9 +6,10 @@
 ) }}
 {#-
     Incremental by match. Besides (re)loaded matches, a run also rewrites the matches of players
-    whose gamertag the new films may have changed, so `gamertag` is always the latest one known.
+    whose latest gamertag changed with the new films, so `gamertag` is always the latest one known.
 -#}
 -- depends_on: {{ ref('stg_halo__highlight_events') }}
+{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 players as (
@@ -28,22 +29,27 @@ loads as (
 ),
 
 {% if is_incremental() %}
-changed as (
-    {{ changed_match_ids() }}
-),
-
-renamed_players as (
-    select distinct xuid
-    from {{ ref('stg_halo__highlight_events') }}
-    where match_id in (select match_id from changed)
-),
-
-to_write as (
-    select match_id from changed
+{%- set to_write_query %}
+    select match_id from {{ ref('stg_halo__match_players') }} where match_id in ({{ changed_ids }})
     union
-    select match_id from players where xuid in (select xuid from renamed_players)
-),
-
+    -- players whose latest gamertag changed: every match of theirs gets the new one. Only players of the
+    -- new films can have a new latest gamertag (one seen earlier would have been applied already).
+    select match_id
+    from {{ ref('stg_halo__match_players') }}
+    where xuid in (
+        select distinct events.xuid
+        from {{ ref('stg_halo__highlight_events') }} as events
+        inner join {{ ref('int_player_gamertags') }} as gamertags
+            on gamertags.xuid = events.xuid
+        where events.match_id in ({{ changed_ids }})
+          and exists (
+              select 1 from {{ this }} as built
+              where built.xuid = events.xuid
+                and built.gamertag is distinct from gamertags.gamertag
+          )
+    )
+{%- endset %}
+{%- set to_write = inline_match_ids(to_write_query) %}
 {% endif %}
 final as (
     select
@@ -81,7 +87,7 @@ final as (
     left join loads
         on loads.match_id = players.match_id
     {% if is_incremental() %}
-    where players.match_id in (select match_id from to_write)
+    where players.match_id in ({{ to_write }})
     {% endif %}
 )
 

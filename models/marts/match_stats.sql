@@ -8,10 +8,14 @@
     Incremental: a run rewrites the matches (re)loaded since the last build, plus every match that
     started at or after the earliest of them, because session_id and performance_score of a match
     depend on the matches before it (a backfilled old match can change them; a normal append only
-    touches the new matches). Sessions and scores are computed by window functions over the
-    owner's whole history (a few columns, milliseconds for 10,000 matches).
+    touches the new matches). Sessions are computed by window functions over the owner's whole
+    history (a few columns, milliseconds for 10,000 matches). performance_score of the rewritten
+    matches: against every earlier match, the stored ones read from this table (a join of the few new
+    rows with the history); above `performance_score_join_limit` rewritten matches (a large backfill),
+    from int_owner_matches_scored's windows over the whole history. Both use macros/performance_score.sql.
 -#}
 -- depends_on: {{ ref('int_match_loads') }}
+-- depends_on: {{ ref('stg_halo__matches') }}
 with
 
 matches as (
@@ -22,30 +26,65 @@ sessions as (
     select * from {{ ref('int_matches_sessionized') }}
 ),
 
-scores as (
-    select * from {{ ref('int_owner_matches_scored') }}
-),
-
 {% if is_incremental() %}
-changed as (
-    {{ changed_match_ids() }}
-),
-
-earliest_change as (
-    select min(start_time) as start_time
-    from matches
-    where match_id in (select match_id from changed)
-),
-
+{%- set changed = halo_changed_matches() %}
+{%- set rewritten = halo_count_matches(changed) %}
 {% endif %}
 to_write as (
     select matches.*
     from matches
     {% if is_incremental() %}
-    where matches.match_id in (select match_id from changed)
-       or matches.start_time >= (select start_time from earliest_change)
+    -- literals (see macros/changed_matches.sql): the filter reaches the raw scans under the views
+    where matches.match_id in ({{ changed.ids_sql }})
+       or matches.start_time >= {{ changed.earliest_start_sql }}
     {% endif %}
 ),
+
+{% if is_incremental() and rewritten <= var('performance_score_join_limit', 1000) %}
+-- performance_score of the rewritten matches only, against every earlier match: the stored matches' metrics
+-- are in this table (player_count from staging). Same definition (macros/performance_score.sql), O(new x all).
+score_inputs as (
+    select match_id, start_time, kills, deaths, assists, kda, accuracy, personal_score, damage_dealt,
+           time_played_s, team_mmr, enemy_mmr, rank, player_count
+    from to_write
+),
+
+stored_inputs as (
+    select
+        built.match_id, built.start_time, built.kills, built.deaths, built.assists, built.kda, built.accuracy,
+        built.personal_score, built.damage_dealt, built.time_played_s, built.team_mmr, built.enemy_mmr,
+        built.rank, games.player_count
+    from {{ this }} as built
+    inner join {{ ref('stg_halo__matches') }} as games
+        on games.match_id = built.match_id
+    where built.match_id not in (select match_id from to_write)
+),
+
+scored_metrics as (
+    select match_id, start_time, {{ performance_metric_columns() }}
+    from score_inputs
+),
+
+history_metrics as (
+    select match_id, start_time, {{ performance_metric_columns() }}
+    from (select * from stored_inputs union all select * from score_inputs) as all_inputs
+),
+
+shares as (
+    {{ performance_shares_against_earlier('scored_metrics', 'history_metrics') }}
+),
+
+scores as (
+    select match_id, earlier_matches, {{ performance_score_from_shares() }} as performance_score
+    from shares
+),
+
+{% else %}
+scores as (
+    select * from {{ ref('int_owner_matches_scored') }}
+),
+
+{% endif %}
 
 final as (
     select

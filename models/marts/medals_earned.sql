@@ -4,6 +4,7 @@
     unique_key='match_id',
     on_schema_change='append_new_columns',
 ) }}
+{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 owner as (
@@ -20,10 +21,16 @@ definitions as (
 
 matches as (
     select * from {{ ref('stg_halo__matches') }}
+    {% if is_incremental() %}
+    where match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 loads as (
     select * from {{ ref('int_match_loads') }}
+    {% if is_incremental() %}
+    where match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 owner_medals as (
@@ -32,7 +39,7 @@ owner_medals as (
     inner join owner
         on medals.player_id = owner.player_id
     {% if is_incremental() %}
-    where medals.match_id in ({{ changed_match_ids() }})
+    where medals.match_id in ({{ changed_ids }})
     {% endif %}
 ),
 

@@ -1,0 +1,130 @@
+{#-
+    Lean `table` and `view` materializations for DuckDB (this project's override of dbt-duckdb's).
+
+    dbt-duckdb builds a table as `<name>__dbt_tmp`, looks up its indexes and foreign keys, renames the
+    old table to `__dbt_backup`, renames the new one into place, commits and drops the backup: six to
+    eight statements and their dbt bookkeeping per model. DuckDB's DDL is transactional, so the same
+    guarantee (readers see the old table or the new one, a failing build keeps the old one) comes from
+    replacing the relation inside one transaction: here one statement for a view, a drop + create
+    (+ insert) for a table. Contracts are enforced exactly as before (dbt-duckdb's create_table_as /
+    get_assert_columns_equivalent); hooks, docs persistence and the relation cache behave as usual.
+    Used by `dbt run/build` from the shell and by `halo build` alike. No grants, indexes or foreign
+    keys are configured in this project (the adapter's versions handle those).
+-#}
+{% materialization table, adapter='duckdb', supported_languages=['sql'] %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% call statement('main') -%}
+    {%- if existing_relation is not none %}
+    drop {{ existing_relation.type }} if exists {{ existing_relation }};
+    {%- endif %}
+    {{ create_table_as(False, target_relation, compiled_code) }}
+  {%- endcall %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {% do persist_docs(target_relation, model) %}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{% materialization view, adapter='duckdb' %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='view') -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% call statement('main') -%}
+    {%- if existing_relation is not none and not existing_relation.is_view %}
+    drop {{ existing_relation.type }} if exists {{ existing_relation }};
+    {%- endif %}
+    {%- if config.get('contract').enforced %}
+    {{ get_assert_columns_equivalent(sql) }}
+    {%- endif %}
+    create or replace view {{ target_relation }} as (
+      {{ sql }}
+    );
+  {%- endcall %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {% do persist_docs(target_relation, model) %}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{#-
+    Lean `incremental` for DuckDB, SQL models: the same steps as dbt-duckdb's (new rows into a temporary
+    table, on_schema_change, the configured strategy's SQL, one transaction), without what this project
+    does not use: no `__dbt_tmp`/`__dbt_backup` swap on a full refresh (drop + create in the transaction,
+    as the table materialization above), no expand_target_column_types (DuckDB has no sized types to
+    widen), no index/foreign-key lookups; the temporary table is dropped in the main statement. An
+    enforced contract is checked on the temporary table of new rows (same columns and types as the
+    model's query), so the model's query is planned once, not twice.
+-#}
+{% materialization incremental, adapter='duckdb', supported_languages=['sql'] -%}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set unique_key = config.get('unique_key') -%}
+  {%- set full_refresh_mode = should_full_refresh() or (existing_relation is not none and existing_relation.is_view) -%}
+  {%- set on_schema_change = incremental_validate_on_schema_change(config.get('on_schema_change'), default='ignore') -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% if existing_relation is none or full_refresh_mode %}
+    {%- set build_sql -%}
+      {%- if existing_relation is not none %}
+      drop {{ existing_relation.type }} if exists {{ existing_relation }};
+      {%- endif %}
+      {{ create_table_as(False, target_relation, compiled_code) }}
+    {%- endset -%}
+  {% else %}
+    {%- set temp_relation = make_temp_relation(target_relation) -%}
+    {%- set create_temp -%}
+      create temporary table {{ temp_relation }} as (
+        {{ compiled_code }}
+      )
+    {%- endset -%}
+    {% do run_query(create_temp) %}
+    {#- the contract, checked on the new rows' table: its columns are the model query's, and describing a table
+        does not plan the model's query a second time as create_table_as' check would -#}
+    {%- if config.get('contract').enforced -%}
+      {%- do get_assert_columns_equivalent('select * from ' ~ temp_relation) -%}
+    {%- endif -%}
+    {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
+    {%- if not dest_columns -%}
+      {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
+    {%- endif -%}
+    {%- set strategy = config.get('incremental_strategy') or 'default' -%}
+    {%- set strategy_sql_macro_func = adapter.get_incremental_strategy_macro(context, strategy) -%}
+    {%- set strategy_arg_dict = ({
+        'target_relation': target_relation, 'temp_relation': temp_relation, 'unique_key': unique_key,
+        'dest_columns': dest_columns,
+        'incremental_predicates': config.get('predicates', none) or config.get('incremental_predicates', none)}) -%}
+    {%- set build_sql -%}
+      {{ strategy_sql_macro_func(strategy_arg_dict) }};
+      drop table if exists {{ temp_relation }};
+    {%- endset -%}
+  {% endif %}
+
+  {% call statement('main') -%}
+    {{ build_sql }}
+  {%- endcall %}
+
+  {% do persist_docs(target_relation, model) %}
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {% do adapter.commit() %}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+{%- endmaterialization %}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from loader.readers import Accepted, Rejected
 
@@ -53,18 +54,71 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
-def newest_per_key(docs: Sequence[Accepted]) -> tuple[list[Accepted], int]:
-    """Keep the newest file per (kind, doc_id) within a batch; also return how many were dropped."""
-    best: dict[tuple[str, str], Accepted] = {}
-    for doc in docs:
+@dataclass(frozen=True)
+class DocKey:
+    """What the writer needs to know about an accepted document (its rows and bytes are elsewhere): `index` is its
+    position in the load (or batch), `mtime` its file's modification time as naive UTC."""
+
+    index: int
+    kind: str
+    doc_id: str
+    sha256: str
+    mtime: dt.datetime
+
+
+def classify(con: duckdb.DuckDBPyConnection, keys: Sequence[DocKey], counts: BatchCounts) -> tuple[list[DocKey],
+                                                                                                   list[DocKey]]:
+    """The rules above: the documents to write and, among them, those replacing a stored copy; `counts` gets the
+    loaded, unchanged, replaced and older-ignored numbers."""
+    best: dict[tuple[str, str], DocKey] = {}
+    for doc in keys:  # within one batch the newest file of a key wins
         key = (doc.kind, doc.doc_id)
-        if key not in best or doc.source.mtime >= best[key].source.mtime:
+        if key not in best or doc.mtime >= best[key].mtime:
             best[key] = doc
-    return list(best.values()), len(docs) - len(best)
+    docs = list(best.values())
+    counts.older_ignored += len(keys) - len(docs)
+    to_write: list[DocKey] = []
+    replaced: list[DocKey] = []
+    if docs:
+        # scanned by name from this local (DuckDB's replacement scan), not `con.register`ed: a view registered
+        # inside the load's transaction keeps its Arrow table alive until COMMIT (see `write_parsed_batch`)
+        _batch_keys = pa.table({"kind": pa.array([d.kind for d in docs], pa.string()),  # noqa: F841 (scanned)
+                                "doc_id": pa.array([d.doc_id for d in docs], pa.string())})
+        stored = {(kind, doc_id): (sha, mtime) for kind, doc_id, sha, mtime in con.execute(
+            "SELECT d.kind, d.doc_id, d.sha256, d.source_mtime FROM raw.documents d "
+            "JOIN _batch_keys k USING (kind, doc_id)").fetchall()}
+        del _batch_keys
+        for doc in docs:
+            old = stored.get((doc.kind, doc.doc_id))
+            if old is None:
+                to_write.append(doc)
+            elif old[0] == doc.sha256:
+                counts.unchanged += 1
+            elif doc.mtime < old[1]:
+                counts.older_ignored += 1
+            else:
+                to_write.append(doc)
+                replaced.append(doc)
+    counts.loaded += len(to_write) - len(replaced)
+    counts.replaced += len(replaced)
+    for doc in to_write:
+        counts.loaded_by_kind[doc.kind] = counts.loaded_by_kind.get(doc.kind, 0) + 1
+    return to_write, replaced
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    con.register(name, frame.to_arrow())
+def insert_rejected(con: duckdb.DuckDBPyConnection, rejected: Sequence[Rejected], now: dt.datetime,
+                    schema: dict[str, pl.DataType]) -> None:
+    """Every rejected document with its bytes, once per (path, bytes)."""
+    if not rejected:
+        return
+    _frame = pl.from_dicts(  # noqa: F841 (scanned)
+        [{"source_path": r.source.path_text, "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
+          "reason": r.reason, "byte_size": len(r.source.data), "rejected_at": now, "body": r.source.data}
+         for r in rejected],
+        schema=schema,
+    ).unique(subset=["source_path", "sha256"], keep="last").to_arrow()
+    con.execute("INSERT INTO raw.rejected BY NAME SELECT * FROM _frame f WHERE NOT EXISTS "
+                "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
 
 
 def write_batch(
@@ -83,39 +137,10 @@ def write_batch(
     """
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     counts = BatchCounts(rejected=len(rejected))
-    docs, duplicates_in_batch = newest_per_key(accepted)
-    counts.older_ignored += duplicates_in_batch
-
-    keys = pl.DataFrame(
-        {"kind": [d.kind for d in docs], "doc_id": [d.doc_id for d in docs],
-         "sha256": [d.source.sha256 for d in docs], "source_mtime": [d.source.mtime.replace(tzinfo=None) for d in docs]},
-        schema={"kind": pl.Utf8(), "doc_id": pl.Utf8(), "sha256": pl.Utf8(), "source_mtime": pl.Datetime("us")},
-    )
-    _register(con, "_batch_keys", keys)
-    stored = {
-        (kind, doc_id): (sha, mtime)
-        for kind, doc_id, sha, mtime in con.execute(
-            "SELECT d.kind, d.doc_id, d.sha256, d.source_mtime FROM raw.documents d "
-            "JOIN _batch_keys k USING (kind, doc_id)"
-        ).fetchall()
-    }
-    to_write: list[Accepted] = []
-    replaced: list[Accepted] = []
-    for doc in docs:
-        old = stored.get((doc.kind, doc.doc_id))
-        if old is None:
-            to_write.append(doc)
-        elif old[0] == doc.source.sha256:
-            counts.unchanged += 1
-        elif doc.source.mtime.replace(tzinfo=None) < old[1]:
-            counts.older_ignored += 1
-        else:
-            to_write.append(doc)
-            replaced.append(doc)
-    counts.loaded = len(to_write) - len(replaced)
-    counts.replaced = len(replaced)
-    for doc in to_write:
-        counts.loaded_by_kind[doc.kind] = counts.loaded_by_kind.get(doc.kind, 0) + 1
+    keys = [DocKey(i, d.kind, d.doc_id, d.source.sha256, d.source.mtime.replace(tzinfo=None))
+            for i, d in enumerate(accepted)]
+    write_keys, replaced = classify(con, keys, counts)
+    to_write = [accepted[k.index] for k in write_keys]
 
     frames = build_frames(to_write, now)
     documents = pl.from_dicts(
@@ -125,43 +150,27 @@ def write_batch(
          for d in to_write],
         schema=schemas["documents"],
     )
-    rejects = pl.from_dicts(
-        [{"source_path": r.source.path_text, "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
-          "reason": r.reason, "byte_size": len(r.source.data), "rejected_at": now, "body": r.source.data}
-         for r in rejected],
-        schema=schemas["rejected"],
-    ).unique(subset=["source_path", "sha256"], keep="last")
-
-    try:
-        replaced_ids = pl.DataFrame({"kind": [d.kind for d in replaced], "doc_id": [d.doc_id for d in replaced]},
-                                    schema={"kind": pl.Utf8(), "doc_id": pl.Utf8()})
-        _register(con, "_replaced", replaced_ids)
+    # frames are scanned by name from locals, never `con.register`ed (see `classify`)
+    if replaced:
+        _replaced = pa.table({"kind": pa.array([d.kind for d in replaced], pa.string()),  # noqa: F841 (scanned)
+                              "doc_id": pa.array([d.doc_id for d in replaced], pa.string())})
         for kind, tables in kind_tables.items():
             for table, key_column in tables:
                 con.execute(f'DELETE FROM raw.{table} WHERE "{key_column}" IN '
                             "(SELECT doc_id FROM _replaced WHERE kind = ?)", [kind])
         con.execute("DELETE FROM raw.documents WHERE (kind, doc_id) IN (SELECT (kind, doc_id) FROM _replaced)")
-        for table, frame in frames.items():
-            if frame.height == 0:
-                continue
-            _register(con, "_frame", frame)
-            # Rows keyed by something other than their document (history rows, keyed by match) are upserted.
-            on = " AND ".join(f't."{c}" = f."{c}"' for c in primary_keys[table])
-            con.execute(f"DELETE FROM raw.{table} t WHERE EXISTS (SELECT 1 FROM _frame f WHERE {on})")
-            con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM _frame")
-        if documents.height:
-            _register(con, "_frame", documents)
-            con.execute("INSERT INTO raw.documents BY NAME SELECT * FROM _frame")
-        if rejects.height:
-            _register(con, "_frame", rejects)
-            con.execute("INSERT INTO raw.rejected BY NAME SELECT * FROM _frame f WHERE NOT EXISTS "
-                        "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
-    finally:
-        for name in ("_batch_keys", "_replaced", "_frame"):
-            try:
-                con.unregister(name)
-            except Exception:
-                pass
+    for table, frame in frames.items():
+        if frame.height == 0:
+            continue
+        _frame = frame.to_arrow()
+        # Rows keyed by something other than their document (history rows, keyed by match) are upserted.
+        on = " AND ".join(f't."{c}" = f."{c}"' for c in primary_keys[table])
+        con.execute(f"DELETE FROM raw.{table} t WHERE EXISTS (SELECT 1 FROM _frame f WHERE {on})")
+        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM _frame")
+    if documents.height:
+        _frame = documents.to_arrow()  # noqa: F841 (scanned)
+        con.execute("INSERT INTO raw.documents BY NAME SELECT * FROM _frame")
+    insert_rejected(con, rejected, now, schemas["rejected"])
     return counts
 
 
@@ -180,17 +189,6 @@ class LoadResult:
 # The match loader's fast path: documents arrive already flattened into Arrow tables (by worker processes), each
 # row tagged with `_doc`, the position of its document in the load. The rules above are unchanged; only the rows of
 # the documents chosen to be written are inserted.
-
-@dataclass(frozen=True)
-class DocKey:
-    """What the writer needs to know about an accepted document (its rows and bytes are in the Arrow tables)."""
-
-    index: int
-    kind: str
-    doc_id: str
-    sha256: str
-    mtime: dt.datetime  # naive UTC
-
 
 @dataclass
 class ParsedBatch:
@@ -215,49 +213,9 @@ def write_parsed_batch(
     """`write_batch` for pre-flattened documents. Tables whose rows belong to exactly one document need no upsert
     (a document's old rows are deleted when it is replaced; a new document has none); only `shared_tables` (rows
     keyed by something several documents carry, e.g. match history rows keyed by match) are upserted."""
-    import pyarrow as pa
-
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     counts = BatchCounts(rejected=len(batch.rejected))
-    best: dict[tuple[str, str], DocKey] = {}
-    for doc in batch.docs:
-        key = (doc.kind, doc.doc_id)
-        if key not in best or doc.mtime >= best[key].mtime:
-            best[key] = doc
-    docs = list(best.values())
-    counts.older_ignored += len(batch.docs) - len(docs)
-
-    to_write: list[DocKey] = []
-    replaced: list[DocKey] = []
-    if docs:
-        _batch_keys = pa.table({"kind": pa.array([d.kind for d in docs], pa.string()),  # noqa: F841 (scanned)
-                                "doc_id": pa.array([d.doc_id for d in docs], pa.string())})
-        stored = {(kind, doc_id): (sha, mtime) for kind, doc_id, sha, mtime in con.execute(
-            "SELECT d.kind, d.doc_id, d.sha256, d.source_mtime FROM raw.documents d "
-            "JOIN _batch_keys k USING (kind, doc_id)").fetchall()}
-        del _batch_keys
-        for doc in docs:
-            old = stored.get((doc.kind, doc.doc_id))
-            if old is None:
-                to_write.append(doc)
-            elif old[0] == doc.sha256:
-                counts.unchanged += 1
-            elif doc.mtime < old[1]:
-                counts.older_ignored += 1
-            else:
-                to_write.append(doc)
-                replaced.append(doc)
-    counts.loaded = len(to_write) - len(replaced)
-    counts.replaced = len(replaced)
-    for doc in to_write:
-        counts.loaded_by_kind[doc.kind] = counts.loaded_by_kind.get(doc.kind, 0) + 1
-
-    rejects = pl.from_dicts(
-        [{"source_path": r.source.path_text, "sha256": r.source.sha256, "kind": r.kind, "match_id": r.match_id,
-          "reason": r.reason, "byte_size": len(r.source.data), "rejected_at": now, "body": r.source.data}
-         for r in batch.rejected],
-        schema=schemas["rejected"],
-    ).unique(subset=["source_path", "sha256"], keep="last")
+    to_write, replaced = classify(con, batch.docs, counts)
 
     # The frames are scanned by name from this function's locals (DuckDB's replacement scan), not `con.register`ed:
     # a view registered and dropped inside the load's transaction keeps its Arrow table alive until COMMIT, so a
@@ -295,8 +253,5 @@ def write_parsed_batch(
                             params)
             con.execute(f"INSERT INTO raw.{table} BY NAME {select}", params)
             del _frame
-    if rejects.height:
-        _frame = rejects.to_arrow()  # noqa: F841 (scanned)
-        con.execute("INSERT INTO raw.rejected BY NAME SELECT * FROM _frame f WHERE NOT EXISTS "
-                    "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
+    insert_rejected(con, batch.rejected, now, schemas["rejected"])
     return counts

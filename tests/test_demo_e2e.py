@@ -241,6 +241,7 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
                            str(extra.players[0][2])], env=env, capture_output=True, text=True, timeout=600)
     assert load.returncode == 0, load.stdout + load.stderr
     expected = (before[0] + len(new_docs), before[1] + added_kills)
+    scores = {}
     for flags, mode in (([], "update"), (["--full"], "full")):
         proc = subprocess.run([sys.executable, "-m", "loader.cli", "build", "--player", gamertag, *flags],
                               env=env, capture_output=True, text=True, timeout=900)
@@ -248,6 +249,13 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
         assert f"built {gamertag}: ok ({mode} build)" in proc.stderr
         assert query(db, "SELECT matches, kills FROM main.mv_global_stats") == [expected]
         assert query(db, "SELECT count(*), count(DISTINCT match_id) FROM main.match_stats") == [(expected[0],) * 2]
+        scores[mode] = {match_id: (session, score) for match_id, session, score in query(
+            db, "SELECT match_id, session_id, round(performance_score, 9) FROM main.match_stats")}
+    # the update scores its new matches against the stored ones (a join), a full build with windows over the whole
+    # history: one definition (macros/performance_score.sql), so the same numbers
+    new_ids = {d["MatchId"] for d in new_docs}
+    assert all(scores["update"][m][1] is not None for m in new_ids)
+    assert scores["update"] == scores["full"]
 
 
 def test_new_reference_data_rebuilds_every_player_fully_even_in_later_runs(

@@ -6,8 +6,8 @@
     eight statements and their dbt bookkeeping per model. DuckDB's DDL is transactional, so the same
     guarantee (readers see the old table or the new one, a failing build keeps the old one) comes from
     replacing the relation inside one transaction: here one statement for a view, a drop + create
-    (+ insert) for a table. Contracts are enforced exactly as before (dbt-duckdb's create_table_as /
-    get_assert_columns_equivalent); hooks, docs persistence and the relation cache behave as usual.
+    (+ insert) for a table. An enforced contract is checked on the table just created (halo_create_table
+    below), inside the transaction; hooks, docs persistence and the relation cache behave as usual.
     Used by `dbt run/build` from the shell and by `halo build` alike. No grants, indexes or foreign
     keys are configured in this project (the adapter's versions handle those).
 -#}
@@ -22,8 +22,9 @@
     {%- if existing_relation is not none %}
     drop {{ existing_relation.type }} if exists {{ existing_relation }};
     {%- endif %}
-    {{ create_table_as(False, target_relation, compiled_code) }}
+    {{ halo_create_table(target_relation, compiled_code) }}
   {%- endcall %}
+  {% do halo_enforce_contract(target_relation) %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {% do persist_docs(target_relation, model) %}
@@ -86,7 +87,7 @@
       {%- if existing_relation is not none %}
       drop {{ existing_relation.type }} if exists {{ existing_relation }};
       {%- endif %}
-      {{ create_table_as(False, target_relation, compiled_code) }}
+      {{ halo_create_table(target_relation, compiled_code) }}
     {%- endset -%}
   {% else %}
     {%- set temp_relation = make_temp_relation(target_relation) -%}
@@ -120,6 +121,9 @@
   {% call statement('main') -%}
     {{ build_sql }}
   {%- endcall %}
+  {% if existing_relation is none or full_refresh_mode %}
+    {% do halo_enforce_contract(target_relation) %}
+  {% endif %}
 
   {% do persist_docs(target_relation, model) %}
   {{ run_hooks(post_hooks, inside_transaction=True) }}
@@ -128,3 +132,65 @@
 
   {{ return({'relations': [target_relation]}) }}
 {%- endmaterialization %}
+
+
+{#-
+    create table `relation` as the model's query. With an enforced contract dbt-duckdb plans the query twice
+    (once `where false limit 0` to compare its columns with the yml, once to create the table with the yml's
+    column DDL, then insert); the bigger marts are views of views, whose planning costs as much as running them.
+    Here the query is planned once and halo_enforce_contract then checks the created table, in the same
+    transaction: same names, types and count as the yml or a contract error and nothing is committed. Models
+    with constraints (none in this project today) keep dbt-duckdb's way, which creates them.
+-#}
+{% macro halo_create_table(relation, sql) -%}
+  {%- if config.get('contract').enforced and halo_has_constraints() -%}
+    {{ return(create_table_as(False, relation, sql)) }}
+  {%- endif -%}
+  create table {{ relation }} as (
+    {{ sql }}
+  );
+{%- endmacro %}
+
+{% macro halo_has_constraints() -%}
+  {%- set found = model.get('constraints') or [] -%}
+  {%- for name, column in (model.get('columns') or {}).items() -%}
+    {%- if column.get('constraints') -%}{%- set found = found + [name] -%}{%- endif -%}
+  {%- endfor -%}
+  {{ return(found | length > 0) }}
+{%- endmacro %}
+
+{#- After halo_create_table: dbt's contract check (assert_columns_equivalent: names, count, types; order-free) on
+    the created table; if its column order is not the yml's, the table is rewritten in the yml's order (as
+    dbt-duckdb's contract DDL would have created it). -#}
+{% macro halo_enforce_contract(relation) -%}
+  {%- if not config.get('contract').enforced or halo_has_constraints() -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set user_defined_columns = model['columns'] -%}
+  {%- if not user_defined_columns -%}
+    {{ exceptions.raise_contract_error([], []) }}
+  {%- endif -%}
+  {%- set sql_columns = format_columns(get_column_schema_from_query('select * from ' ~ relation)) -%}
+  {%- set yaml_columns = format_columns(get_column_schema_from_query(get_empty_schema_sql(user_defined_columns))) -%}
+  {%- if sql_columns | length != yaml_columns | length -%}
+    {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
+  {%- endif -%}
+  {%- for sql_col in sql_columns -%}
+    {%- set yaml_col = yaml_columns | selectattr('name', 'equalto', sql_col['name']) | list -%}
+    {%- if not yaml_col or sql_col['formatted'] != yaml_col[0]['formatted'] -%}
+      {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if (sql_columns | map(attribute='name') | list) != (yaml_columns | map(attribute='name') | list) -%}
+    {%- set unordered = relation.incorporate(path={'identifier': relation.identifier ~ '__halo_unordered'}) -%}
+    {% call statement('halo_contract_column_order') -%}
+      alter table {{ relation }} rename to {{ unordered.identifier }};
+      create table {{ relation }} as select
+      {%- for column in user_defined_columns.values() %}
+        {{ adapter.quote(column['name']) if column.get('quote') else column['name'] }}{{ ',' if not loop.last }}
+      {%- endfor %}
+      from {{ unordered }};
+      drop table {{ unordered }};
+    {%- endcall %}
+  {%- endif -%}
+{%- endmacro %}

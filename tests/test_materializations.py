@@ -1,0 +1,139 @@
+"""The project's lean materializations (macros/materializations/) in a tiny dbt project of their own, run with the real
+`dbt` CLI against a real DuckDB file: contracts are still enforced (the table is checked after it is created, in
+the same transaction), the yml's column order wins, a failing build keeps the old table, and the lean `external`
+writes the Parquet files and the view dbt-duckdb's would, including for a query with no rows.
+
+Expected values are written by hand for these few rows.
+"""
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import ROOT
+
+DBT = ROOT / ".venv" / "bin" / "dbt"
+
+PROJECT = """
+name: mat_check
+version: "1.0"
+config-version: 2
+profile: mat_check
+model-paths: [models]
+macro-paths: [macros]
+models:
+  mat_check:
+    +materialized: table
+"""
+
+PROFILE = """
+mat_check:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: "{db}"
+      threads: 1
+      external_root: "{archive}"
+"""
+
+# The contract lists the columns in another order than the query (name before id).
+CONTRACT_YML = """
+version: 2
+models:
+  - name: people
+    config:
+      contract: {{enforced: true}}
+    columns:
+      - name: name
+        data_type: varchar
+      - name: id
+        data_type: {id_type}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "models").mkdir()
+    # the project's materializations, as they are (a link, not a copy)
+    (tmp_path / "macros").symlink_to(ROOT / "macros" / "materializations", target_is_directory=True)
+    (tmp_path / "dbt_project.yml").write_text(PROJECT)
+    (tmp_path / "profiles.yml").write_text(PROFILE.format(db=tmp_path / "warehouse.duckdb",
+                                                          archive=tmp_path / "archive"))
+    return tmp_path
+
+
+def write(project: Path, name: str, text: str) -> None:
+    (project / "models" / name).write_text(textwrap.dedent(text))
+
+
+def dbt(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_TARGET_PATH": str(project / "target"),
+           "DBT_LOG_PATH": str(project / "logs")}
+    return subprocess.run([str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=600)
+
+
+def rows(project: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(project / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def columns(project: Path, table: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in rows(project, "SELECT column_name, data_type FROM information_schema.columns "
+                                            f"WHERE table_name = '{table}' ORDER BY ordinal_position")]
+
+
+def test_contracted_table_follows_the_yml_and_a_broken_contract_keeps_the_old_table(project: Path) -> None:
+    write(project, "people.sql", "select 1::integer as id, 'Ann' as name union all select 2, 'Bo'")
+    write(project, "people.yml", CONTRACT_YML.format(id_type="integer"))
+    run = dbt(project, "run")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert columns(project, "people") == [("name", "VARCHAR"), ("id", "INTEGER")]  # the yml's order
+    assert sorted(rows(project, "SELECT name, id FROM people")) == [("Ann", 1), ("Bo", 2)]
+
+    # a type the contract does not allow: the run fails with dbt's contract error and the old table stays
+    write(project, "people.sql", "select 3::bigint as id, 'Cy' as name")
+    run = dbt(project, "run")
+    assert run.returncode == 1
+    assert "contract" in run.stdout.lower() and "bigint" in run.stdout.lower(), run.stdout[-3000:]
+    assert sorted(rows(project, "SELECT name, id FROM people")) == [("Ann", 1), ("Bo", 2)]
+
+    # a column the yml does not list is an error too (it is not silently dropped)
+    write(project, "people.sql", "select 3::integer as id, 'Cy' as name, true as extra")
+    run = dbt(project, "run")
+    assert run.returncode == 1
+    assert "extra" in run.stdout, run.stdout[-3000:]
+    assert sorted(rows(project, "SELECT name, id FROM people")) == [("Ann", 1), ("Bo", 2)]
+
+
+def test_external_writes_partitioned_parquet_and_a_view_also_without_rows(project: Path) -> None:
+    write(project, "archive.sql", """
+        {{ config(materialized='external', format='parquet', location="{{ adapter.external_root() }}",
+                  options={'partition_by': 'season', 'overwrite': true, 'filename_pattern': "'part_{i}'"}) }}
+        select * from (values (1, 'S1'), (2, 'S1'), (3, 'S2')) as t(id, season)
+        """)
+    run = dbt(project, "run")
+    assert run.returncode == 0, run.stdout[-3000:]
+    archive = project / "archive"
+    assert sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*.parquet")) == [
+        "season=S1/part_0.parquet", "season=S2/part_0.parquet"]
+    assert sorted(rows(project, "SELECT id, season FROM archive")) == [(1, "S1"), (2, "S1"), (3, "S2")]
+    assert rows(project, "SELECT table_type FROM information_schema.tables WHERE table_name = 'archive'") == [
+        ("VIEW",)]
+
+    # no rows: the old files are gone (OVERWRITE), and the view still has the model's columns
+    write(project, "archive.sql", """
+        {{ config(materialized='external', format='parquet', location="{{ adapter.external_root() }}",
+                  options={'partition_by': 'season', 'overwrite': true, 'filename_pattern': "'part_{i}'"}) }}
+        select * from (values (1, 'S1')) as t(id, season) where id > 1
+        """)
+    run = dbt(project, "run")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert list(archive.rglob("*.parquet")) == []
+    assert rows(project, "SELECT count(*) FROM archive") == [(0,)]
+    assert columns(project, "archive") == [("id", "INTEGER"), ("season", "VARCHAR")]

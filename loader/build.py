@@ -1,16 +1,18 @@
 """`halo build`: rebuild metadata when its raw data changed, then every requested player in-process."""
 
+import multiprocessing
+import multiprocessing.queues
+import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from loader.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject
-from loader.duckdb_files import DatabaseBusyError, connect_for_writing
-from loader.load_reference import require_metadata_db
+from loader.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject, target_dir
+from loader.duckdb_files import DatabaseBusyError, connect_for_writing, require_metadata_db
 from loader.paths import PLAYER_DB_NAME, data_dir, player_db_path
-
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,54 @@ def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome |
     return outcome
 
 
+# Builds of several players run in worker processes, one per core (at most 2 by default; HALO_BUILD_WORKERS sets the
+# number, 1 = all in this process). dbt's per-node work is Python under one GIL, so a second process uses the
+# second core. Workers get this process's parsed manifest (they do not parse). On Linux they are forked (as the
+# load's workers; DuckDB connections of this process are closed by then); elsewhere spawned, which costs each an
+# import of dbt (~2.5 s), so there it starts at 4 players.
+BUILD_WORKERS_ENV = "HALO_BUILD_WORKERS"
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+PARALLEL_MIN_PLAYERS = 2 if START_METHOD == "fork" else 4
+
+
+def build_workers(players: int) -> int:
+    """How many processes build `players` players (see BUILD_WORKERS_ENV)."""
+    asked = os.environ.get(BUILD_WORKERS_ENV, "").strip()
+    if asked:
+        try:
+            return max(1, min(int(asked), players))
+        except ValueError:
+            raise ValueError(f"{BUILD_WORKERS_ENV}={asked!r}: expected a number of processes, e.g. 1 or 2") from None
+    if players < PARALLEL_MIN_PLAYERS:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1, players))
+
+
+def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutcome:
+    """Build one player unless another process holds its file."""
+    # new reference data changes names in every row: the player's build state then no longer matches
+    # (see DbtProject.fingerprint) and the build is a full one
+    return (busy_outcome(player.gamertag, player.database, f"player database of {player.gamertag!r}")
+            or project.build_player(player.gamertag, player.database, full=full))
+
+
+_worker: dict = {}
+
+
+def _start_worker(root: Path, state: tuple[bytes, str], slots: "multiprocessing.queues.Queue[int]") -> None:
+    project = DbtProject.from_parsed_state(root, state)
+    project.artifacts_dir = target_dir() / "halo-workers" / str(slots.get())
+    _worker["project"] = project
+
+
+def _build_in_worker(job: tuple[int, PlayerFile, bool]) -> tuple[int, BuildOutcome]:
+    index, player, full = job
+    try:
+        return index, build_one(_worker["project"], player, full)
+    except Exception as exc:  # a worker reports, never takes the other players down with it
+        return index, BuildOutcome(name=player.gamertag, errors=[f"build worker failed: {exc!r}"])
+
+
 def build_players(
     gamertags: Sequence[str] | None,
     root: Path | None = None,
@@ -91,7 +141,8 @@ def build_players(
     """Build the named players (or all when `gamertags` is None); one failure never stops the others.
 
     `full` forces a full `dbt build` (every model and test) even where an update would do (see dbt_runner);
-    `project` lets a long-lived process reuse its parsed project.
+    `project` lets a long-lived process reuse its parsed project. Several players are built by worker processes
+    (see build_workers); outcomes are returned in the players' order, `on_player` is called as each finishes.
     """
     root = root or data_dir()
     project = project or DbtProject(root)
@@ -100,13 +151,29 @@ def build_players(
         return metadata, []
     players = (tracked_players(root) if gamertags is None
                else [PlayerFile(g, player_db_path(g, root)) for g in gamertags])
-    outcomes = []
-    for player in players:
-        # new reference data changes names in every row: the player's build state then no longer matches
-        # (see DbtProject.fingerprint) and the build is a full one
-        outcome = (busy_outcome(player.gamertag, player.database, f"player database of {player.gamertag!r}")
-                   or project.build_player(player.gamertag, player.database, full=full))
-        outcomes.append(outcome)
-        if on_player:
-            on_player(outcome)
-    return metadata, outcomes
+    workers = build_workers(len(players))
+    outcomes: list[BuildOutcome | None] = [None] * len(players)
+    if workers == 1:
+        for index, player in enumerate(players):
+            outcomes[index] = build_one(project, player, full)
+            if on_player:
+                on_player(outcomes[index])
+        return metadata, outcomes  # type: ignore[return-value]
+    context = multiprocessing.get_context(START_METHOD)
+    slots = context.Queue()
+    for slot in range(1, workers + 1):
+        slots.put(slot)
+    state = project.parsed_state()  # parsed here once; the workers do not parse
+    try:
+        with context.Pool(workers, initializer=_start_worker, initargs=(root, state, slots)) as pool:
+            jobs = [(index, player, full) for index, player in enumerate(players)]
+            for index, outcome in pool.imap_unordered(_build_in_worker, jobs):
+                outcomes[index] = outcome
+                if on_player:
+                    on_player(outcome)
+            pool.close()  # workers exit normally (their dbt state cleaned up), not terminated
+            pool.join()
+    finally:
+        slots.close()
+        slots.join_thread()
+    return metadata, outcomes  # type: ignore[return-value]

@@ -4,22 +4,26 @@ Exit codes: 0 = everything loaded/built, 1 = something was rejected or failed
 (the rest was done), 2 = usage error (bad arguments, missing paths, wrong owner, busy database).
 """
 
+from __future__ import annotations
+
 import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from loader.dbt_runner import BuildOutcome
-from loader.load_reference import MetadataDatabaseMissingError
 from loader.duckdb_files import DatabaseBusyError
+from loader.errors import MetadataDatabaseMissingError, OwnerMismatchError, OwnerUnknownError, UsageError
 from loader.paths import UnsafeNameError
-from loader.raw_writer import LoadResult
-from loader.readers import UsageError
+
+if TYPE_CHECKING:
+    from loader.raw_writer import LoadResult
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 PROGRESS_THRESHOLD = 200  # files; shorter loads print only the summary
@@ -120,7 +124,7 @@ def match_count(gamertag: str) -> int | str:
 def run_docs(args: argparse.Namespace) -> int:
     from loader.build import tracked_players
     from loader.dbt_runner import DbtProject
-    from loader.load_reference import require_metadata_db
+    from loader.duckdb_files import require_metadata_db
     from loader.paths import player_db_path
 
     require_metadata_db()
@@ -248,7 +252,6 @@ def run_load(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from loader.load_matches import OwnerMismatchError, OwnerUnknownError
     try:
         if args.command == "load":
             return run_load(args)

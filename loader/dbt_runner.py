@@ -8,6 +8,7 @@ released before the next process or player needs it.
 """
 
 import os
+import pickle
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -41,12 +42,55 @@ def dbt_args(command: str, target: str, *extra: str) -> list[str]:
 
 
 # In-process player builds: what a `dbt build` from the shell does per invocation but a build of one player after
-# another does not need. The log file keeps info lines (node start/end, errors), not the ~40 debug lines per node;
-# manifest.json and graph.gpickle (0.9 s per invocation for this project) are not rewritten for every player, only
-# run_results.json is (write_run_results); no anonymous usage events. DBT_LOG_LEVEL_FILE=debug brings the debug log
-# back.
-LEAN_FLAGS = (*(() if os.environ.get("DBT_LOG_LEVEL_FILE") else ("--log-level-file", "info")),
-              "--no-write-json", "--no-send-anonymous-usage-stats")
+# another does not need. manifest.json and graph.gpickle (0.9 s per invocation for this project) are not rewritten
+# for every player, only run_results.json is (write_run_results); no anonymous usage events. dbt's own loggers are
+# off: they format and scrub every debug event (about 90 per node) before filtering by level, ~7% of a player's
+# build; InfoLog writes the info-level lines to logs/dbt.log instead. DBT_LOG_LEVEL_FILE (e.g. debug) brings dbt's
+# file logger back.
+def lean_flags() -> tuple[str, ...]:
+    dbt_file_log = bool(os.environ.get("DBT_LOG_LEVEL_FILE"))
+    return (*(() if dbt_file_log else ("--log-level-file", "none")), "--log-level", "none",
+            "--no-write-json", "--no-send-anonymous-usage-stats")
+
+
+def log_dir() -> Path:
+    """dbt's log folder, as dbt resolves it (DBT_LOG_PATH, else `logs` in the project)."""
+    return Path(os.environ["DBT_LOG_PATH"]) if os.environ.get("DBT_LOG_PATH") else PROJECT_DIR / "logs"
+
+
+class InfoLog:
+    """A dbtRunner callback appending dbt's info, warning and error lines to logs/dbt.log (the lines dbt's file
+    logger writes at `--log-level-file info`), with secrets (DBT_ENV_SECRET_*) scrubbed as dbt does."""
+
+    LEVELS = frozenset({"info", "warn", "error"})
+
+    def __init__(self) -> None:
+        import threading
+
+        from dbt_common.exceptions.base import env_secrets
+
+        self._secrets = env_secrets()
+        self._lock = threading.Lock()
+        self._file = None
+        if not os.environ.get("DBT_LOG_LEVEL_FILE"):
+            folder = log_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            self._file = open(folder / "dbt.log", "a", encoding="utf8")  # noqa: SIM115 (closed by close())
+
+    def __call__(self, msg: object) -> None:
+        info = msg.info  # type: ignore[attr-defined]
+        if self._file is None or info.level not in self.LEVELS:
+            return
+        text = info.msg
+        for secret in self._secrets:
+            text = text.replace(secret, "*****")
+        with self._lock:
+            self._file.write(f"{info.ts.ToJsonString()[:23]} [{info.level:<5}] [{info.thread}]: {text}\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def target_dir() -> Path:
@@ -55,12 +99,17 @@ def target_dir() -> Path:
 
 
 def write_run_results(result: object) -> None:
-    """target/run_results.json of an in-process run (dbt's own file, skipped with --no-write-json)."""
+    """target/run_results.json of an in-process run (dbt's own file, skipped with --no-write-json).
+
+    Written to a temporary name and renamed: parallel build workers write it too, and a reader never sees a
+    half-written file (the last player's results win)."""
     run = getattr(result, "result", None)
     if run is not None and hasattr(run, "write"):
         path = target_dir()
         path.mkdir(parents=True, exist_ok=True)
-        run.write(str(path / "run_results.json"))
+        partial = path / f"run_results.json.{os.getpid()}.tmp"
+        run.write(str(partial))
+        os.replace(partial, path / "run_results.json")
 
 
 @contextmanager
@@ -123,8 +172,11 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
 BUILD_STATE_NAME = "build.state"
 METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: the reference data last built
 UPDATE_SELECT = ("config.materialized:table", "config.materialized:incremental", "config.materialized:external")
-# dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution.
+# dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution. An
+# update's nodes are mostly small queries waiting on DuckDB: four at once measured faster there (about 0.2 s of an
+# update of 25 matches); for full builds four were no faster than two. HALO_DBT_THREADS sets both.
 PLAYER_THREADS = os.environ.get("HALO_DBT_THREADS", "2")
+UPDATE_THREADS = os.environ.get("HALO_DBT_THREADS", "4")
 
 
 def manifest_fingerprint(manifest: object) -> str:
@@ -144,6 +196,22 @@ def manifest_fingerprint(manifest: object) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def dump_manifest(manifest: object) -> bytes:
+    """A parsed manifest as bytes for another process: its public fields, pickled. (dbt's own
+    Manifest.__reduce_ex__ passes its fields positionally and is out of step with them in dbt 1.11: an unpickled
+    manifest can have one lookup in another's place.) The private lookups and lock are rebuilt on use."""
+    import dataclasses
+
+    return pickle.dumps({f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest)
+                         if not f.name.startswith("_")})
+
+
+def load_manifest(data: bytes) -> object:
+    from dbt.contracts.graph.manifest import Manifest
+
+    return Manifest(**pickle.loads(data))
+
+
 class DbtProject:
     """The dbt project, parsed once for the player target and reused for every player."""
 
@@ -151,19 +219,41 @@ class DbtProject:
         self.root = root or data_dir()
         self._manifest = None
         self._fingerprint: str | None = None
+        self._pristine = b""
+        # dbt's compiled/run SQL of this process's builds (`--target-path`); None = the target folder. Parallel
+        # build workers each get their own, so two processes never write the same file.
+        self.artifacts_dir: Path | None = None
+
+    def parsed_state(self) -> tuple[bytes, str]:
+        """The parsed manifest (pickled, as parsed: before any run) and its fingerprint, for a build worker."""
+        self.manifest()
+        return self._pristine, self._fingerprint or ""
+
+    @classmethod
+    def from_parsed_state(cls, root: Path, state: tuple[bytes, str]) -> "DbtProject":
+        """The project in a build worker: the parent's parse, not a parse of its own."""
+        project = cls(root)
+        project._manifest = load_manifest(state[0])
+        project._pristine, project._fingerprint = state
+        return project
 
     def _env(self, player_db: Path) -> dict[str, str]:
         return {"HALO_DATA_DIR": str(self.root), "HALO_PLAYER_DB": str(player_db),
                 "HALO_ARCHIVE_DIR": str(player_db.parent / "archive")}
 
     def build_metadata(self) -> BuildOutcome:
-        """`dbt build --target metadata` (its own parse: other models are enabled on that target)."""
+        """`dbt build --target metadata` (its own parse: other models are enabled on that target).
+
+        It writes to target/metadata/: dbt keeps one partial-parse state per target folder, and a metadata
+        parse in target/ would make the next player build parse the project from scratch (~5 s).
+        """
         from dbt.cli.main import dbtRunner
 
         started = time.perf_counter()
         with environment(HALO_DATA_DIR=str(self.root), HALO_PLAYER_DB=str(self.root / "unused" / PLAYER_DB_NAME)):
             try:
-                result = dbtRunner().invoke(dbt_args("build", "metadata"))
+                result = dbtRunner().invoke(dbt_args("build", "metadata", "--target-path",
+                                                     str(target_dir() / "metadata")))
             finally:
                 release_duckdb()
         return summarise("metadata", result, started)
@@ -173,14 +263,25 @@ class DbtProject:
         if self._manifest is None:
             from dbt.cli.main import dbtRunner
 
-            with environment(**self._env(self.root / "players" / "_parse" / PLAYER_DB_NAME)):
-                # partial_parse.msgpack is still written (a later process parses faster); manifest.json is not
-                result = dbtRunner().invoke(dbt_args("parse", "player", *LEAN_FLAGS))
+            # The same profile values for every parse, whatever the data folder: dbt keys its partial-parse state
+            # (target/partial_parse.msgpack, still written; manifest.json is not) on the connection settings, so a
+            # later halo process, for any player and any HALO_DATA_DIR, parses only what changed (~1.5 s instead of
+            # ~6 s). Nothing is opened at parse time and no model reads these paths; builds set the real ones.
+            parse_root = PROJECT_DIR / ".halo-parse"
+            with environment(HALO_DATA_DIR=str(parse_root), HALO_PLAYER_DB=str(parse_root / PLAYER_DB_NAME),
+                             HALO_ARCHIVE_DIR=str(parse_root / "archive")):
+                log = InfoLog()
+                try:
+                    result = dbtRunner(callbacks=[log]).invoke(dbt_args("parse", "player", *lean_flags()))
+                finally:
+                    log.close()
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
             self._manifest = result.result
-            # fingerprinted as parsed: a run mutates the manifest's nodes (compiled SQL, relation names)
+            # fingerprinted and kept (dump_manifest, 30 ms) as parsed: a run mutates the manifest's nodes (compiled SQL,
+            # relation names)
             self._fingerprint = manifest_fingerprint(self._manifest)
+            self._pristine = dump_manifest(self._manifest)
         return self._manifest
 
     def fingerprint(self) -> str:
@@ -194,7 +295,7 @@ class DbtProject:
         """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
 
         An update (see BUILD_STATE_NAME) when the player was fully built by this same project and `full` is not
-        asked for. Unit tests are not part of it (they do not read the player's data; see LEAN_FLAGS too).
+        asked for. Unit tests are not part of it (they do not read the player's data; see lean_flags too).
         """
         from dbt.cli.main import dbtRunner
 
@@ -208,20 +309,25 @@ class DbtProject:
         # keep old rows (old names, old logic), so everything is rebuilt from the raw layer.
         stale = state.exists() and state.read_text().strip() != self.fingerprint()
         update = not full and not extra and state.exists() and not stale
-        threads = ("--threads", PLAYER_THREADS)
+        threads = ("--threads", UPDATE_THREADS if update else PLAYER_THREADS)
+        if self.artifacts_dir is not None:
+            threads += ("--target-path", str(self.artifacts_dir))
         if update:
-            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads, *LEAN_FLAGS)
+            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads, *lean_flags())
         else:
-            # unit tests read fixed fixtures, never the player's data: `halo build` leaves them to the test suite
-            # and to `dbt build` / `dbt test` from the shell (README, Building)
-            skip_units = ("--exclude-resource-type", "unit_test") if not extra else ()
+            # unit tests read fixed fixtures, never the player's data, and the reference_data tests check the shared
+            # metadata tables again (the metadata build tests them): `halo build` leaves both to the test suite and
+            # to `dbt build` / `dbt test` from the shell (README, Building)
+            excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data") if not extra else ()
             refresh = ("--full-refresh",) if (full or stale) and not extra else ()
-            args = dbt_args("build", "player", *threads, *skip_units, *refresh, *LEAN_FLAGS, *extra)
+            args = dbt_args("build", "player", *threads, *excludes, *refresh, *lean_flags(), *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
+        log = InfoLog()
         with environment(**self._env(player_db)):
             try:
-                result = dbtRunner(manifest=manifest).invoke(args)
+                result = dbtRunner(manifest=manifest, callbacks=[log]).invoke(args)
             finally:
+                log.close()
                 release_duckdb()
         write_run_results(result)
         outcome = summarise(name, result, started)

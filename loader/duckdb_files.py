@@ -7,6 +7,9 @@ from pathlib import Path
 
 import duckdb
 
+from loader.errors import MetadataDatabaseMissingError
+from loader.paths import metadata_db_path
+
 LOCK_WAIT_ENV = "HALO_LOCK_WAIT_SECONDS"
 DEFAULT_LOCK_WAIT = 10.0
 
@@ -54,3 +57,23 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = No
     """First row or None. (In duckdb 2.0 `fetchone()` leaves the result open and blocks the connection.)"""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
+
+
+def require_metadata_db(root: Path | None = None, models: bool = True) -> Path:
+    """The metadata DB path, or a clear error when reference data was never loaded (a player build needs it).
+
+    `models=False` only requires the loaded reference data (`halo build` builds the models itself).
+    """
+    path = metadata_db_path(root)
+    hint = "load reference data first (halo load reference PATH...), then build the metadata models " \
+           "(dbt build --target metadata)"
+    if not path.is_file():
+        raise MetadataDatabaseMissingError(f"no metadata database at {path}: {hint}")
+    if not models:
+        return path
+    with duckdb.connect(str(path), read_only=True) as con:
+        built = fetch_one(con, "SELECT count(*) FROM information_schema.tables "
+                               "WHERE table_schema = 'main' AND table_name = 'medal_definitions'")
+    if not built or built[0] == 0:
+        raise MetadataDatabaseMissingError(f"metadata database {path} has no metadata models yet: {hint}")
+    return path

@@ -16,6 +16,7 @@ import duckdb
 
 from loader import raw_tables
 from loader.duckdb_files import connect_for_writing, fetch_one
+from loader.errors import OwnerMismatchError, OwnerUnknownError
 from loader.flatten import flatten_tables
 from loader.paths import player_db_path, player_dir_name
 from loader.raw_writer import DocKey, LoadResult, ParsedBatch, transaction, write_parsed_batch
@@ -34,14 +35,6 @@ PARALLEL_MIN_FILES = 400
 # directory. The rest of the 1 GiB budget is the batch being written, the look-ahead and the parsing workers.
 # (10,000 x 24-player documents: 384MB peaks near 0.85 GiB; 192MB near 0.65 GiB but spills ~3 s more.)
 LOAD_MEMORY_LIMIT = os.environ.get("HALO_LOAD_MEMORY_LIMIT", "384MB")
-
-
-class OwnerMismatchError(RuntimeError):
-    """The player database belongs to another XUID than the one given."""
-
-
-class OwnerUnknownError(RuntimeError):
-    """First load of a player without `--xuid`."""
 
 
 def parse_xuid(text: str) -> int:

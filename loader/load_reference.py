@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
 from loader import reference_tables
-from loader.duckdb_files import connect_for_writing, fetch_one
+from loader.duckdb_files import connect_for_writing, require_metadata_db  # noqa: F401 (importable from here)
+from loader.errors import MetadataDatabaseMissingError  # noqa: F401 (importable from here)
 from loader.models.reference import REFERENCE_MODELS
 from loader.models.ugc_assets import UGC_MODELS
 from loader.paths import metadata_db_path
@@ -51,10 +52,6 @@ ACCEPTED_SHAPES = (
 )
 MEDAL_NAMES_FILE = re.compile(r"^medals_([A-Za-z]{2,3}(?:[-_][A-Za-z]{2,4})?)\.json$", re.IGNORECASE)
 NUMERIC_KEYED_OBJECT = re.compile(rb'^\s*\{\s*"\d+"\s*:\s*"')
-
-
-class MetadataDatabaseMissingError(RuntimeError):
-    """A player build needs the shared metadata database, and it has not been loaded yet."""
 
 
 def detect_reference_kind(data: bytes) -> str | None:
@@ -171,23 +168,3 @@ def read_batch(files: Iterable[Path], progress: Callable[[int, int], None] | Non
         if progress:
             progress(done, len(files))
     return accepted, rejected
-
-
-def require_metadata_db(root: Path | None = None, models: bool = True) -> Path:
-    """The metadata DB path, or a clear error when reference data was never loaded (a player build needs it).
-
-    `models=False` only requires the loaded reference data (`halo build` builds the models itself).
-    """
-    path = metadata_db_path(root)
-    hint = "load reference data first (halo load reference PATH...), then build the metadata models " \
-           "(dbt build --target metadata)"
-    if not path.is_file():
-        raise MetadataDatabaseMissingError(f"no metadata database at {path}: {hint}")
-    if not models:
-        return path
-    with duckdb.connect(str(path), read_only=True) as con:
-        built = fetch_one(con, "SELECT count(*) FROM information_schema.tables "
-                               "WHERE table_schema = 'main' AND table_name = 'medal_definitions'")
-    if not built or built[0] == 0:
-        raise MetadataDatabaseMissingError(f"metadata database {path} has no metadata models yet: {hint}")
-    return path

@@ -18,6 +18,8 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 from spnkr.film import highlight_events as spnkr_events
 
+from loader.errors import UsageError  # noqa: F401 (raised here; importable from here as before)
+
 from loader.models.base import to_pascal, typed_dict_of
 from loader.models.career_rank import CareerRank
 from loader.models.highlight_events import HighlightEvent, HighlightEvents
@@ -95,10 +97,6 @@ class Rejected:
     reason: str
     kind: str | None = None
     match_id: str | None = None
-
-
-class UsageError(Exception):
-    """A path given on the command line does not exist."""
 
 
 def iter_sources(paths: Iterable[Path]) -> Iterator[Path]:

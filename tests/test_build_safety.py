@@ -101,3 +101,44 @@ def test_build_while_a_reader_holds_the_player_file_says_busy(loaded: Path) -> N
         assert con.execute("SELECT count(*) FROM raw.matches").fetchall() == [(150,)]
         assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
                            ).fetchall() == [(0,)]
+
+
+def test_all_players_built_by_two_workers_one_busy_player_does_not_stop_the_other(tmp_path: Path) -> None:
+    """`halo build --all` with two build worker processes (HALO_BUILD_WORKERS=2): the player whose file a dashboard
+    holds gets the busy message, the other one is built (marts agree with its raw layer), the exit code says one
+    failed, and the next run builds the second one too."""
+    root = tmp_path / "data"
+    first, second = ("Worker One", 2533274900000201), ("Worker Two", 2533274900000202)
+    for index, (gamertag, xuid) in enumerate((first, second)):
+        manifest = generate_player_matches(tmp_path / f"src{index}", gamertag=gamertag, xuid=xuid, n_matches=60,
+                                           seed=11 + index, film_share=0.2, with_reference=index == 0)
+        if index == 0:
+            load_reference([manifest.reference_dir], root=root)
+        load_matches(gamertag, [manifest.players[0][2]], xuid=xuid, root=root)
+    busy_db = player_db_path(second[0], root)
+    reader = hold_read_only(busy_db)
+    env_workers = dict(os.environ, HALO_BUILD_WORKERS="2")
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "loader.cli", "build", "--all"], cwd=ROOT,
+                                env=dict(env_workers, HALO_DATA_DIR=str(root), HALO_LOCK_WAIT_SECONDS="1",
+                                         PYTHONPATH=str(ROOT)),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = proc.communicate(timeout=600)
+    finally:
+        reader.kill()
+        reader.wait()
+    assert proc.returncode == 1, out + err
+    text = " ".join((out + err).split())
+    assert "is busy" in text and "Traceback" not in out + err, text
+    assert_marts_agree_with_raw(player_db_path(first[0], root))
+    with duckdb.connect(str(busy_db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+                           ).fetchall() == [(0,)]
+    proc = subprocess.Popen([sys.executable, "-m", "loader.cli", "build", "--all"], cwd=ROOT,
+                            env=dict(env_workers, HALO_DATA_DIR=str(root), PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out + err
+    assert_marts_agree_with_raw(busy_db)
+    # one line per player in the players' order (tracked_players sorts by folder name)
+    assert out.index(first[0]) < out.index(second[0]), out

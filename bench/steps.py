@@ -1,6 +1,7 @@
 """Bench steps that run in their own process (so that their memory and imports are their own):
 
     python -m bench.steps setup_player <root> <reference dir> <gamertag> <xuid> <folder>...   load + metadata build
+    python -m bench.steps parse <root>                                                       import dbt, parse the project
     python -m bench.steps incremental <root> <gamertag> <increment folder>                  parse, then load + build
     python -m bench.steps build_many <root> <gamertag>...                                    in-process builds
 
@@ -35,6 +36,18 @@ def setup_player(root: Path, reference: Path, players: list[tuple[str, int, Path
             raise RuntimeError(f"{gamertag}: {result.counts.rejected} rejected: {result.rejections[0].reason}")
         loads[gamertag] = {"seconds": result.seconds, "documents": result.counts.loaded}
     return {"seconds": time.perf_counter() - started, "loads": loads}
+
+
+def parse(root: Path) -> dict:
+    """A new process's dbt import and parse of the project for the player target (what `halo build` does first)."""
+    started = time.perf_counter()
+    import dbt.cli.main  # noqa: F401
+
+    imported = time.perf_counter()
+    from loader.dbt_runner import DbtProject
+
+    DbtProject(root).manifest()
+    return {"import_s": imported - started, "parse_s": time.perf_counter() - imported}
 
 
 def node_times(target_path: Path) -> list[tuple[str, float]]:
@@ -90,6 +103,8 @@ if __name__ == "__main__":
         root, reference, rest = Path(args[0]), Path(args[1]), args[2:]
         players = [(rest[i], int(rest[i + 1]), Path(rest[i + 2])) for i in range(0, len(rest), 3)]
         out = setup_player(root, reference, players)
+    elif step == "parse":
+        out = parse(Path(args[0]))
     elif step == "incremental":
         out = incremental(Path(args[0]), args[1], Path(args[2]), Path(args[3]))
     elif step == "build_many":

@@ -103,19 +103,29 @@ def bench_build(rep: Report, matches: int, increment: int) -> None:
             f"peak {fmt_mib(m.peak_rss)}")
     rep.peak("load of the build player", m.peak_rss)
     # The first dbt command in a fresh project folder parses the whole project; every later one (any player,
-    # any data folder: halo parses with fixed profile values) reuses dbt's partial parse. Measured on its own here,
-    # in a new process from an empty target folder, which leaves the folder as any earlier command would.
-    cold, _ = run_child(["-m", "bench.steps", "parse", str(root)], env=env)
-    rep.say(f"  first command in a fresh project folder: dbt import {cold['import_s']:.1f} s + full parse "
-            f"{cold['parse_s']:.1f} s (later commands: partial parse)")
+    # any data folder: halo parses with fixed profile values) reuses dbt's partial parse. Both are measured, on two
+    # copies of the same never-built warehouse: first the very first command (empty target folder), then the
+    # target's case, a project folder used before (the copy's own target folder, parsed by that first build).
     halo = str(Path(sys.executable).with_name("halo"))
+    cold_root = bench_dir() / "scratch-build-cold"
+    shutil.rmtree(cold_root, ignore_errors=True)
+    shutil.copytree(root, cold_root, ignore=shutil.ignore_patterns("dbt-target", "dbt-logs"))
+    cold_env = {"HALO_DATA_DIR": str(cold_root), "DBT_TARGET_PATH": str(target),
+                "DBT_LOG_PATH": str(cold_root / "dbt-logs")}
+    shutil.rmtree(target, ignore_errors=True)
+    _, cold = run_child_cmd([halo, "build", "--player", "Demo Chief"], cold_env)
+    rep.peak("full build, first command in a fresh project folder", cold.peak_rss)
+    shutil.rmtree(cold_root, ignore_errors=True)
+    rep.say(f"  first command in a fresh project folder (empty target folder: dbt parses the whole project): "
+            f"{cold.seconds:.1f} s wall, peak {fmt_mib(cold.peak_rss)}")
     _, m = run_child_cmd([halo, "build", "--player", "Demo Chief"], env)
     nodes = node_times(target)
     rep.peak("full build", m.peak_rss)
     rep.say(f"  full build: {m.seconds:.1f} s wall (interpreter, dbt start, partial parse included), "
             f"{len(nodes)} nodes, peak {fmt_mib(m.peak_rss)}")
     print_nodes(rep, nodes)
-    rep.check(f"full build of {matches:,} matches (<= {TARGETS['full_build_s']:.0f} s)", f"{m.seconds:.1f} s",
+    rep.check(f"full build of {matches:,} matches (<= {TARGETS['full_build_s']:.0f} s)",
+              f"{m.seconds:.1f} s (the first command in a fresh project folder: {cold.seconds:.1f} s)",
               m.seconds <= TARGETS["full_build_s"])
     full_s = m.seconds
 
@@ -133,7 +143,7 @@ def bench_build(rep: Report, matches: int, increment: int) -> None:
     print_nodes(rep, out["nodes"], top=8)
     rep.check(f"incremental update of {increment} matches (<= {TARGETS['incremental_s']:.0f} s)",
               f"{out['seconds']:.2f} s", out["seconds"] <= TARGETS["incremental_s"])
-    rep.data["build"] = {"matches": matches, "full_s": full_s, "cold_parse": cold, "nodes": nodes, "incremental": out,
+    rep.data["build"] = {"matches": matches, "full_s": full_s, "first_command_s": cold.seconds, "nodes": nodes, "incremental": out,
                          "incremental_ratio": out["seconds"] / full_s}
 
 

@@ -137,3 +137,30 @@ def test_external_writes_partitioned_parquet_and_a_view_also_without_rows(projec
     assert list(archive.rglob("*.parquet")) == []
     assert rows(project, "SELECT count(*) FROM archive") == [(0,)]
     assert columns(project, "archive") == [("id", "INTEGER"), ("season", "VARCHAR")]
+
+
+def test_contract_with_a_column_constraint_creates_the_constraint(project: Path) -> None:
+    """A contracted model with a constraint keeps dbt-duckdb's DDL (the metadata tables have some): the column is
+    created NOT NULL, so a null is refused by DuckDB itself and the run fails."""
+    write(project, "people.sql", "select 1::integer as id, 'Ann' as name")
+    write(project, "people.yml", """
+        version: 2
+        models:
+          - name: people
+            config:
+              contract: {enforced: true}
+            columns:
+              - name: id
+                data_type: integer
+                constraints: [{type: not_null}]
+              - name: name
+                data_type: varchar
+        """)
+    run = dbt(project, "run")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert rows(project, "SELECT column_name, is_nullable FROM information_schema.columns "
+                         "WHERE table_name = 'people' ORDER BY ordinal_position") == [("id", "NO"), ("name", "YES")]
+    write(project, "people.sql", "select null::integer as id, 'Ann' as name")
+    run = dbt(project, "run")
+    assert run.returncode == 1
+    assert "NOT NULL constraint failed" in run.stdout, run.stdout[-3000:]

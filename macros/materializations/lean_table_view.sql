@@ -140,7 +140,7 @@
     column DDL, then insert); the bigger marts are views of views, whose planning costs as much as running them.
     Here the query is planned once and halo_enforce_contract then checks the created table, in the same
     transaction: same names, types and count as the yml or a contract error and nothing is committed. Models
-    with constraints (none in this project today) keep dbt-duckdb's way, which creates them.
+    with constraints (the metadata tables' not-null and primary keys) keep dbt-duckdb's way, which creates them.
 -#}
 {% macro halo_create_table(relation, sql) -%}
   {%- if config.get('contract').enforced and halo_has_constraints() -%}
@@ -152,9 +152,10 @@
 {%- endmacro %}
 
 {% macro halo_has_constraints() -%}
-  {%- set found = model.get('constraints') or [] -%}
+  {%- set found = [] -%}
+  {%- if model.get('constraints') -%}{%- do found.append('model') -%}{%- endif -%}
   {%- for name, column in (model.get('columns') or {}).items() -%}
-    {%- if column.get('constraints') -%}{%- set found = found + [name] -%}{%- endif -%}
+    {%- if column.get('constraints') -%}{%- do found.append(name) -%}{%- endif -%}
   {%- endfor -%}
   {{ return(found | length > 0) }}
 {%- endmacro %}

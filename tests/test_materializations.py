@@ -164,3 +164,17 @@ def test_contract_with_a_column_constraint_creates_the_constraint(project: Path)
     run = dbt(project, "run")
     assert run.returncode == 1
     assert "NOT NULL constraint failed" in run.stdout, run.stdout[-3000:]
+
+
+def test_hooks_run_around_the_table_and_the_view(project: Path) -> None:
+    """Pre- and post-hooks of the lean table and view run, in order, and what they write is committed."""
+    hooks = ("pre_hook=\"create table if not exists hook_log (step varchar); insert into hook_log values ('{m} pre')\", "
+             "post_hook=\"insert into hook_log values ('{m} post')\"")
+    write(project, "people.sql", "{{ config(" + hooks.format(m="table") + ") }} select 1 as id")
+    write(project, "people_view.sql", "{{ config(materialized='view', " + hooks.format(m="view") + ") }} "
+                                      "select id from {{ ref('people') }}")
+    run = dbt(project, "run")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert rows(project, "SELECT step FROM hook_log ORDER BY rowid") == [
+        ("table pre",), ("table post",), ("view pre",), ("view post",)]
+    assert rows(project, "SELECT id FROM people_view") == [(1,)]

@@ -33,8 +33,7 @@
   {%- set target_relation = this.incorporate(type='view') -%}
   {%- set temp_relation = make_temp_relation(this.incorporate(type='table')) -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% do halo_materialization_begin() %}
 
   {% call statement('write_to_file') -%}
     {%- if config.get('contract').enforced %}
@@ -67,10 +66,7 @@
     );
   {%- endcall %}
 
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do persist_docs(target_relation, model) %}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {% do halo_materialization_end(target_relation) %}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}

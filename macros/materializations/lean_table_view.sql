@@ -15,8 +15,7 @@
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% do halo_materialization_begin() %}
 
   {% call statement('main') -%}
     {%- if existing_relation is not none %}
@@ -26,10 +25,7 @@
   {%- endcall %}
   {% do halo_enforce_contract(target_relation) %}
 
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do persist_docs(target_relation, model) %}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {% do halo_materialization_end(target_relation) %}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
@@ -39,8 +35,7 @@
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='view') -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% do halo_materialization_begin() %}
 
   {% call statement('main') -%}
     {%- if existing_relation is not none and not existing_relation.is_view %}
@@ -54,10 +49,7 @@
     );
   {%- endcall %}
 
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do persist_docs(target_relation, model) %}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {% do halo_materialization_end(target_relation) %}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
@@ -79,8 +71,7 @@
   {%- set full_refresh_mode = should_full_refresh() or (existing_relation is not none and existing_relation.is_view) -%}
   {%- set on_schema_change = incremental_validate_on_schema_change(config.get('on_schema_change'), default='ignore') -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+  {% do halo_materialization_begin() %}
 
   {% if existing_relation is none or full_refresh_mode %}
     {%- set build_sql -%}
@@ -125,13 +116,25 @@
     {% do halo_enforce_contract(target_relation) %}
   {% endif %}
 
-  {% do persist_docs(target_relation, model) %}
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do adapter.commit() %}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {% do halo_materialization_end(target_relation) %}
 
   {{ return({'relations': [target_relation]}) }}
 {%- endmaterialization %}
+
+
+{#- What every materialization here does around its statements, in dbt's order: pre-hooks outside, then inside the
+    transaction; after them post-hooks inside, docs persisted, commit, post-hooks outside. -#}
+{% macro halo_materialization_begin() -%}
+  {% do run_hooks(pre_hooks, inside_transaction=False) %}
+  {% do run_hooks(pre_hooks, inside_transaction=True) %}
+{%- endmacro %}
+
+{% macro halo_materialization_end(relation) -%}
+  {% do run_hooks(post_hooks, inside_transaction=True) %}
+  {% do persist_docs(relation, model) %}
+  {% do adapter.commit() %}
+  {% do run_hooks(post_hooks, inside_transaction=False) %}
+{%- endmacro %}
 
 
 {#-

@@ -42,9 +42,26 @@ def fresh(path: Path) -> Path:
 _HAS_PSS = sys.platform.startswith("linux")
 
 
+def _result_files_bytes() -> int:
+    """Bytes of the load workers' result files not yet mapped by the loader (`loader.load_matches.result_dir`: in
+    /dev/shm they are memory that no process's PSS shows; once mapped they count in the loader's PSS)."""
+    total = 0
+    for base in {"/dev/shm", tempfile.gettempdir()}:
+        try:
+            folders = [e.path for e in os.scandir(base) if e.name.startswith("halo-load-") and e.is_dir()]
+        except OSError:
+            continue
+        for folder in folders:
+            try:
+                total += sum(e.stat().st_size for e in os.scandir(folder) if e.is_file())
+            except OSError:  # removed meanwhile
+                pass
+    return total
+
+
 class PeakRss:
     """Sample the memory of a process and all its descendants every `interval` s (PSS on Linux, else RSS);
-    keep the peak of the sum.
+    keep the peak of the sum, plus the load workers' result files waiting in memory (`_result_files_bytes`).
 
     Reading a large process's PSS costs the kernel 4-7 ms (it walks the page tables): sampled every 20 ms, three
     processes kept the sampler busy about half of one core, taken from the step it measured, and most from the
@@ -74,7 +91,7 @@ class PeakRss:
                 total += proc.memory_full_info().pss if _HAS_PSS else proc.memory_info().rss
             except (psutil.Error, AttributeError):
                 pass
-        return total
+        return total + _result_files_bytes()
 
     def _run(self) -> None:
         while not self._stop.is_set():

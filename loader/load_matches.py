@@ -6,7 +6,9 @@ import gc
 import multiprocessing
 import multiprocessing.pool
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -124,7 +126,9 @@ def load_matches(
     files = list(iter_sources(paths))  # raises UsageError before anything is opened
     workers = load_workers() if len(files) >= PARALLEL_MIN_FILES else 0
     with contextlib.ExitStack() as stack:
-        # The pool is forked before the database is opened: workers never see a DuckDB connection.
+        # The folder outlives the pool (no worker writes into it while it is removed); the pool is forked before the
+        # database is opened: workers never see a DuckDB connection.
+        out_dir = stack.enter_context(result_dir()) if workers > 1 else None
         pool = stack.enter_context(_pool(workers)) if workers > 1 else None
         con = open_player_db(gamertag, xuid, root)
         result = LoadResult(database=player_db_path(gamertag, root))
@@ -134,7 +138,7 @@ def load_matches(
             con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
             owner = owner_xuid(con)
             with transaction(con), paused_gc():
-                for batch in parsed_batches(files, owner, pool):
+                for batch in parsed_batches(files, owner, pool, out_dir):
                     counts = write_parsed_batch(con, batch, kind_tables=raw_tables.KIND_TABLES,
                                                 schemas=raw_tables.SCHEMAS, primary_keys=raw_tables.PRIMARY_KEYS,
                                                 shared_tables=raw_tables.SHARED_TABLES)
@@ -148,6 +152,50 @@ def load_matches(
             con.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+# The workers hand their Arrow tables over as IPC files in a folder of the load, in memory (/dev/shm) where the
+# system has room (containers often give it 64 MB), else in the temporary folder: this process maps them without a
+# copy. Sent back through the pool's pipe they were pickled, copied through the kernel twice and unpickled: about a
+# sixth of a 24-player load (2,000 documents: 3.96 -> 3.31 s). A file that cannot be written goes through the pipe.
+RESULT_DIR_PREFIX = "halo-load-"
+SHM_MIN_FREE = 1 << 30
+
+
+def _result_base() -> str:
+    try:
+        stat = os.statvfs("/dev/shm")
+        if stat.f_bavail * stat.f_frsize >= SHM_MIN_FREE and os.access("/dev/shm", os.W_OK):
+            return "/dev/shm"
+    except (AttributeError, OSError):  # no statvfs (Windows), no /dev/shm
+        pass
+    return tempfile.gettempdir()
+
+
+@contextlib.contextmanager
+def result_dir() -> Iterator[str]:
+    """A new folder for the workers' result files (removed afterwards; folders left by killed loads removed first)."""
+    base = _result_base()
+    remove_stale_result_dirs(base)
+    path = tempfile.mkdtemp(prefix=f"{RESULT_DIR_PREFIX}{os.getpid()}-", dir=base)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale_result_dirs(base: str) -> None:
+    """Result folders of loads whose process is gone (killed before it could remove them): they hold memory."""
+    for entry in os.scandir(base):
+        pid = entry.name[len(RESULT_DIR_PREFIX):].split("-", 1)[0]
+        if not (entry.name.startswith(RESULT_DIR_PREFIX) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            pass  # alive (or not ours to signal): leave it
 
 
 @contextlib.contextmanager
@@ -183,14 +231,17 @@ def _file_size(path: Path) -> int:
         return 0  # the reader rejects it with the reason
 
 
-def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool.Pool | None) -> Iterator[ParsedBatch]:
-    """Batches of files (see `batch_plan`), read + validated + flattened (by `pool` when given, in file order)."""
+def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool.Pool | None,
+                   out_dir: str | None = None) -> Iterator[ParsedBatch]:
+    """Batches of files (see `batch_plan`), read + validated + flattened (by `pool` when given, in file order; its
+    workers write their tables into the folder `out_dir`, see `result_dir`)."""
     plan = batch_plan([_file_size(p) for p in files], max(1, BATCH_SIZE), BATCH_BYTES)
-    tasks: list[tuple[int, list[str], int, bool]] = []
+    tasks: list[tuple[int, list[str], int, str | None]] = []
     last_task: list[int] = []  # index of the last task of each batch
     for start, end in plan:
         for chunk in range(start, end, CHUNK_SIZE):
-            tasks.append((chunk, [str(p) for p in files[chunk:min(chunk + CHUNK_SIZE, end)]], owner, pool is not None))
+            tasks.append((chunk, [str(p) for p in files[chunk:min(chunk + CHUNK_SIZE, end)]], owner,
+                          out_dir if pool is not None else None))
         last_task.append(len(tasks) - 1)
     if pool is None:
         results: Iterator[tuple] = map(parse_chunk, tasks)
@@ -205,7 +256,7 @@ def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool
         batch.docs.extend(docs)
         batch.rejected.extend(rejected)
         for table, frame in tables.items():
-            batch.tables.setdefault(table, []).append(_from_ipc(frame) if isinstance(frame, bytes) else frame)
+            batch.tables.setdefault(table, []).append(_read_ipc(frame) if isinstance(frame, (str, bytes)) else frame)
         del docs, rejected, tables
         if number in ends:
             yield batch
@@ -228,28 +279,46 @@ def _in_order(pool: multiprocessing.pool.Pool, tasks: Sequence[tuple], window: i
         del done
 
 
-def _from_ipc(data: bytes):
+def _read_ipc(data: str | bytes):
+    """A worker's table: mapped (not copied) from its file, which is removed at once (the mapping stays until the
+    table is freed), or read from the IPC bytes themselves."""
     import pyarrow as pa
 
-    with pa.ipc.open_stream(data) as reader:
+    if isinstance(data, str):
+        source = pa.memory_map(data)
+        with contextlib.suppress(OSError):  # Windows keeps a mapped file; the result folder is removed at the end
+            os.unlink(data)
+    else:
+        source = pa.BufferReader(data)
+    with pa.ipc.open_stream(source) as reader:
         return reader.read_all()
 
 
-def _to_ipc(table) -> bytes:
+def _write_ipc(table, path: str) -> str | bytes:
+    """`table` written to `path` as an Arrow IPC stream (the path returned); if that fails (e.g. /dev/shm full), the
+    IPC bytes (sent through the pool's pipe)."""
     import pyarrow as pa
 
+    try:
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return path
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
 
-def parse_chunk(task: tuple[int, list[str], int, bool]) -> tuple[list[DocKey], list[Rejected], dict]:
+def parse_chunk(task: tuple[int, list[str], int, str | None]) -> tuple[list[DocKey], list[Rejected], dict]:
     """Read, validate, owner-check and flatten files (a worker's task): keys of the accepted documents, the
-    rejections, and one Arrow table per raw table (IPC bytes when `serialise`), rows tagged with `_doc`."""
+    rejections, and one Arrow table per raw table, rows tagged with `_doc` (with `out_dir`, a worker's, the path of
+    an Arrow IPC file there instead of each table)."""
     import pyarrow as pa
 
-    start, paths, owner, serialise = task
+    start, paths, owner, out_dir = task
     keys: list[DocKey] = []
     rejected: list[Rejected] = []
     accepted: list[tuple[int, Accepted]] = []
@@ -277,6 +346,7 @@ def parse_chunk(task: tuple[int, list[str], int, bool]) -> tuple[list[DocKey], l
             "_doc": pa.array([i for i, _, _, _ in sources], pa.int64()),
         })
         del accepted, sources
-        if serialise:
-            tables = {table: _to_ipc(frame) for table, frame in tables.items()}
+        if out_dir is not None:
+            tables = {table: _write_ipc(frame, os.path.join(out_dir, f"{start}-{table}.arrow"))
+                      for table, frame in tables.items()}
     return keys, rejected, tables

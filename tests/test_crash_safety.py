@@ -173,6 +173,7 @@ def test_sigkill_at_random_points_keeps_exactly_the_committed_loads(tmp_path: Pa
     db = player_db_path(GAMERTAG, root)
     folders = [files[0].parent for files in chunks]
     committed: list[Path] = []
+    killed_pids: list[int] = []
 
     # 1. chunk 0 loads completely (the committed history), timed for the random kill moments below
     started = time.monotonic()
@@ -189,6 +190,7 @@ def test_sigkill_at_random_points_keeps_exactly_the_committed_loads(tmp_path: Pa
         time.sleep(rng.uniform(0.05, full * 0.95))
         killed = kill(proc)
         kills += killed
+        killed_pids.append(proc.pid)
         if killed and not holds_exactly(db, committed):
             # killed after its COMMIT (printing the summary, shutting down): then all of it is there
             assert_holds_exactly(db, committed + chunks[1])
@@ -210,6 +212,7 @@ def test_sigkill_at_random_points_keeps_exactly_the_committed_loads(tmp_path: Pa
         time.sleep(rng.uniform(0, 0.15))
         assert kill(proc), "the load finished before the kill"
         kills += 1
+        killed_pids.append(proc.pid)
         assert_holds_exactly(db, committed)  # none of the batches written by the killed load
 
     # 4. reruns complete everything, nothing twice
@@ -225,6 +228,12 @@ def test_sigkill_at_random_points_keeps_exactly_the_committed_loads(tmp_path: Pa
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.documents").fetchall() == [(sum(map(len, chunks)),)]
     assert kills >= 2
+    # the workers' result folders of the killed loads (in memory, /dev/shm) were removed by the later loads
+    from loader.load_matches import RESULT_DIR_PREFIX, _result_base
+
+    left = [e.name for e in os.scandir(_result_base()) if e.name.startswith(RESULT_DIR_PREFIX)
+            and int(e.name[len(RESULT_DIR_PREFIX):].split("-", 1)[0]) in killed_pids]
+    assert left == []
 
 
 # ------------------------------------------------------------------ batches by bytes, errors mid-load, memory

@@ -186,6 +186,8 @@ def result_dir() -> Iterator[str]:
 
 def remove_stale_result_dirs(base: str) -> None:
     """Result folders of loads whose process is gone (killed before it could remove them): they hold memory."""
+    if os.name != "posix":  # os.kill(pid, 0) is a probe only on POSIX (on Windows it ends the process)
+        return
     for entry in os.scandir(base):
         pid = entry.name[len(RESULT_DIR_PREFIX):].split("-", 1)[0]
         if not (entry.name.startswith(RESULT_DIR_PREFIX) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):

@@ -309,18 +309,18 @@ class DbtProject:
         # keep old rows (old names, old logic), so everything is rebuilt from the raw layer.
         stale = state.exists() and state.read_text().strip() != self.fingerprint()
         update = not full and not extra and state.exists() and not stale
-        threads = ("--threads", UPDATE_THREADS if update else PLAYER_THREADS)
+        run_options = ("--threads", UPDATE_THREADS if update else PLAYER_THREADS)
         if self.artifacts_dir is not None:
-            threads += ("--target-path", str(self.artifacts_dir))
+            run_options += ("--target-path", str(self.artifacts_dir))
         if update:
-            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *threads, *lean_flags())
+            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *run_options, *lean_flags())
         else:
             # unit tests read fixed fixtures, never the player's data, and the reference_data tests check the shared
             # metadata tables again (the metadata build tests them): `halo build` leaves both to the test suite and
             # to `dbt build` / `dbt test` from the shell (README, Building)
             excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data") if not extra else ()
             refresh = ("--full-refresh",) if (full or stale) and not extra else ()
-            args = dbt_args("build", "player", *threads, *excludes, *refresh, *lean_flags(), *extra)
+            args = dbt_args("build", "player", *run_options, *excludes, *refresh, *lean_flags(), *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
         log = InfoLog()
         with environment(**self._env(player_db)):

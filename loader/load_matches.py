@@ -236,14 +236,13 @@ def _file_size(path: Path) -> int:
 def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool.Pool | None,
                    out_dir: str | None = None) -> Iterator[ParsedBatch]:
     """Batches of files (see `batch_plan`), read + validated + flattened (by `pool` when given, in file order; its
-    workers write their tables into the folder `out_dir`, see `result_dir`)."""
+    workers write their tables into the folder `out_dir`, see `result_dir`; None in this process)."""
     plan = batch_plan([_file_size(p) for p in files], max(1, BATCH_SIZE), BATCH_BYTES)
     tasks: list[tuple[int, list[str], int, str | None]] = []
     last_task: list[int] = []  # index of the last task of each batch
     for start, end in plan:
         for chunk in range(start, end, CHUNK_SIZE):
-            tasks.append((chunk, [str(p) for p in files[chunk:min(chunk + CHUNK_SIZE, end)]], owner,
-                          out_dir if pool is not None else None))
+            tasks.append((chunk, [str(p) for p in files[chunk:min(chunk + CHUNK_SIZE, end)]], owner, out_dir))
         last_task.append(len(tasks) - 1)
     if pool is None:
         results: Iterator[tuple] = map(parse_chunk, tasks)

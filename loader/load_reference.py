@@ -18,8 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
 from loader import reference_tables
-from loader.duckdb_files import connect_for_writing, require_metadata_db  # noqa: F401 (importable from here)
-from loader.errors import MetadataDatabaseMissingError  # noqa: F401 (importable from here)
+from loader.duckdb_files import connect_for_writing
 from loader.models.reference import REFERENCE_MODELS
 from loader.models.ugc_assets import UGC_MODELS
 from loader.paths import metadata_db_path

@@ -121,6 +121,21 @@ def insert_rejected(con: duckdb.DuckDBPyConnection, rejected: Sequence[Rejected]
                 "(SELECT 1 FROM raw.rejected r WHERE r.source_path = f.source_path AND r.sha256 = f.sha256)")
 
 
+def delete_replaced(con: duckdb.DuckDBPyConnection, replaced: Sequence[Accepted | DocKey],
+                    kind_tables: dict[str, tuple[tuple[str, str], ...]]) -> None:
+    """Delete the stored rows and bytes of documents a newer copy replaces (their kinds' tables only)."""
+    if not replaced:
+        return
+    # scanned by name from this local (see `classify`)
+    _replaced = pa.table({"kind": pa.array([d.kind for d in replaced], pa.string()),  # noqa: F841 (scanned)
+                          "doc_id": pa.array([d.doc_id for d in replaced], pa.string())})
+    for kind in sorted({d.kind for d in replaced}):
+        for table, key_column in kind_tables.get(kind, ()):
+            con.execute(f'DELETE FROM raw.{table} WHERE "{key_column}" IN '
+                        "(SELECT doc_id FROM _replaced WHERE kind = ?)", [kind])
+    con.execute("DELETE FROM raw.documents WHERE (kind, doc_id) IN (SELECT (kind, doc_id) FROM _replaced)")
+
+
 def write_batch(
     con: duckdb.DuckDBPyConnection,
     accepted: Sequence[Accepted],
@@ -151,14 +166,7 @@ def write_batch(
         schema=schemas["documents"],
     )
     # frames are scanned by name from locals, never `con.register`ed (see `classify`)
-    if replaced:
-        _replaced = pa.table({"kind": pa.array([d.kind for d in replaced], pa.string()),  # noqa: F841 (scanned)
-                              "doc_id": pa.array([d.doc_id for d in replaced], pa.string())})
-        for kind, tables in kind_tables.items():
-            for table, key_column in tables:
-                con.execute(f'DELETE FROM raw.{table} WHERE "{key_column}" IN '
-                            "(SELECT doc_id FROM _replaced WHERE kind = ?)", [kind])
-        con.execute("DELETE FROM raw.documents WHERE (kind, doc_id) IN (SELECT (kind, doc_id) FROM _replaced)")
+    delete_replaced(con, replaced, kind_tables)
     for table, frame in frames.items():
         if frame.height == 0:
             continue
@@ -224,16 +232,7 @@ def write_parsed_batch(
     if len(to_write) < len(batch.docs):
         _keep = pa.table({"_doc": pa.array([d.index for d in to_write], pa.int64())})  # noqa: F841 (scanned)
         keep = " WHERE f._doc IN (SELECT _doc FROM _keep)"
-    if replaced:
-        _replaced = pa.table({"kind": pa.array([d.kind for d in replaced], pa.string()),  # noqa: F841 (scanned)
-                              "doc_id": pa.array([d.doc_id for d in replaced], pa.string())})
-        for kind, tables in kind_tables.items():
-            if not any(d.kind == kind for d in replaced):
-                continue
-            for table, key_column in tables:
-                con.execute(f'DELETE FROM raw.{table} WHERE "{key_column}" IN '
-                            "(SELECT doc_id FROM _replaced WHERE kind = ?)", [kind])
-        con.execute("DELETE FROM raw.documents WHERE (kind, doc_id) IN (SELECT (kind, doc_id) FROM _replaced)")
+    delete_replaced(con, replaced, kind_tables)
     if to_write:
         # documents last: the typed rows of a document are in before its bytes, as in `write_batch`
         for table in [*(t for t in batch.tables if t != "documents"), "documents"]:

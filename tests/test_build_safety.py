@@ -28,8 +28,9 @@ XUID = 2533274900000101
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def halo(root: Path, *args: str, wait: float = 2) -> subprocess.Popen:
-    env = dict(os.environ, HALO_DATA_DIR=str(root), HALO_LOCK_WAIT_SECONDS=str(wait), PYTHONPATH=str(ROOT))
+def halo(root: Path, *args: str, wait: float = 2, **extra_env: str) -> subprocess.Popen:
+    env = dict(os.environ, HALO_DATA_DIR=str(root), HALO_LOCK_WAIT_SECONDS=str(wait), PYTHONPATH=str(ROOT),
+               **extra_env)
     return subprocess.Popen([sys.executable, "-m", "loader.cli", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -117,12 +118,8 @@ def test_all_players_built_by_two_workers_one_busy_player_does_not_stop_the_othe
         load_matches(gamertag, [manifest.players[0][2]], xuid=xuid, root=root)
     busy_db = player_db_path(second[0], root)
     reader = hold_read_only(busy_db)
-    env_workers = dict(os.environ, HALO_BUILD_WORKERS="2")
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "loader.cli", "build", "--all"], cwd=ROOT,
-                                env=dict(env_workers, HALO_DATA_DIR=str(root), HALO_LOCK_WAIT_SECONDS="1",
-                                         PYTHONPATH=str(ROOT)),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = halo(root, "build", "--all", wait=1, HALO_BUILD_WORKERS="2")
         out, err = proc.communicate(timeout=600)
     finally:
         reader.kill()
@@ -134,9 +131,7 @@ def test_all_players_built_by_two_workers_one_busy_player_does_not_stop_the_othe
     with duckdb.connect(str(busy_db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
                            ).fetchall() == [(0,)]
-    proc = subprocess.Popen([sys.executable, "-m", "loader.cli", "build", "--all"], cwd=ROOT,
-                            env=dict(env_workers, HALO_DATA_DIR=str(root), PYTHONPATH=str(ROOT)),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = halo(root, "build", "--all", wait=10, HALO_BUILD_WORKERS="2")
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, out + err
     assert_marts_agree_with_raw(busy_db)

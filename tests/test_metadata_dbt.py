@@ -9,7 +9,9 @@ import duckdb
 import pytest
 
 from conftest import REFERENCE, RESPONSES, ROOT, read_json
-from loader.load_reference import MetadataDatabaseMissingError, load_reference, require_metadata_db
+from loader.duckdb_files import require_metadata_db
+from loader.errors import MetadataDatabaseMissingError
+from loader.load_reference import load_reference
 from loader.paths import metadata_db_path
 
 DBT = ROOT / ".venv" / "bin" / "dbt"

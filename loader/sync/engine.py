@@ -31,7 +31,8 @@ from pydantic import ValidationError
 from spnkr.models.discovery_ugc import Film
 
 from loader.duckdb_files import DatabaseBusyError
-from loader.load_matches import OwnerMismatchError, OwnerUnknownError, load_matches
+from loader.errors import OwnerMismatchError, OwnerUnknownError
+from loader.load_matches import load_matches
 from loader.load_reference import load_reference
 from loader.paths import UnsafeNameError, data_dir, metadata_db_path, player_db_path, player_dir
 from loader.sync.api import (

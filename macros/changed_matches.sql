@@ -7,8 +7,8 @@
     once (one small query) and inlined as literals: DuckDB pushes a constant IN list through the
     staging and intermediate views into the raw table scans and joins, so an update of 25 matches
     reads 25 matches, where `in (select ...)` joined every match of the player first. Above
-    `inline_limit` ids (a large backfill) it stays the subquery. Outside a run (parse, docs) it is
-    the subquery too.
+    `inline_limit` ids (a large backfill; default: the var inline_match_ids_limit, 5000) it stays the
+    subquery. Outside a run (parse, docs) it is the subquery too.
 -#}
 {% macro changed_match_ids_query() -%}
     select match_id
@@ -18,62 +18,50 @@
     )
 {%- endmacro %}
 
-{% macro changed_match_ids(inline_limit=5000) -%}
+{% macro changed_match_ids(inline_limit=none) -%}
     {{- inline_match_ids(changed_match_ids_query(), inline_limit) if is_incremental() else changed_match_ids_query() -}}
 {%- endmacro %}
 
-{#- {ids_sql, earliest_start_sql}: the changed ids (literals or a subquery) and the earliest start time of
-    those matches (a literal, null when none changed, or a subquery). A model calling it needs
-    `-- depends_on: {{ ref('stg_halo__matches') }}` (the ref is only rendered in incremental runs). -#}
-{% macro halo_changed_matches(inline_limit=5000) -%}
-    {%- set subquery = changed_match_ids_query() -%}
-    {%- set earliest = '(select min(start_time) from ' ~ ref('stg_halo__matches')
-                       ~ ' where match_id in (' ~ subquery ~ '))' -%}
+{#- The matches an incremental match_stats run rewrites: the changed ones (above) and every match that started at or
+    after the earliest of them (a match's session and performance score depend on the matches before it).
+    {ids_sql, count}: ids_sql goes inside `match_id in (...)`, count is how many (0 outside a run). One list of
+    ids, where `id in (...) or start_time >= ...` kept DuckDB from taking the filter down to the raw scans. A
+    model calling it needs `-- depends_on: {{ ref('stg_halo__matches') }}` (the ref is only rendered in
+    incremental runs). -#}
+{% macro halo_rewritten_matches(inline_limit=none) -%}
+    {%- set changed = changed_match_ids_query() -%}
+    {%- set matches = ref('stg_halo__matches') -%}
+    {%- set query -%}
+        select match_id from {{ matches }}
+        where match_id in ({{ changed }})
+           or start_time >= (select min(start_time) from {{ matches }} where match_id in ({{ changed }}))
+    {%- endset -%}
     {%- if not execute or not is_incremental() -%}
-        {{ return({'ids_sql': subquery, 'earliest_start_sql': earliest}) }}
+        {{ return({'ids_sql': query, 'count': 0}) }}
     {%- endif -%}
-    {%- set rows = run_query(
-        'select changed.match_id, epoch_us(matches.start_time) as start_us from (' ~ subquery ~ ') as changed '
-        ~ 'left join ' ~ ref('stg_halo__matches') ~ ' as matches on matches.match_id = changed.match_id') -%}
-    {%- if rows | length > inline_limit -%}
-        {{ return({'ids_sql': subquery, 'earliest_start_sql': earliest}) }}
-    {%- endif -%}
-    {%- set ids = [] -%}
-    {%- set starts = [] -%}
-    {%- for row in rows -%}
-        {%- do ids.append("'" ~ (row[0] | replace("'", "''")) ~ "'") -%}
-        {%- if row[1] is not none -%}{%- do starts.append(row[1] | int) -%}{%- endif -%}
-    {%- endfor -%}
-    {{ return({
-        'ids_sql': ids | join(', ') if ids else 'null',
-        'earliest_start_sql': "make_timestamp(" ~ (starts | min) ~ ")" if starts else 'cast(null as timestamp)',
-    }) }}
+    {{ return(match_ids_in(query, inline_limit)) }}
 {%- endmacro %}
 
 {#- The match ids a query returns, as SQL for `match_id in (...)`: inlined literals at run time (same reason as
     above), the query itself outside a run or above `inline_limit` ids. -#}
-{% macro inline_match_ids(query, inline_limit=5000) -%}
+{% macro inline_match_ids(query, inline_limit=none) -%}
     {%- if not execute -%}
         {{ return(query) }}
     {%- endif -%}
+    {{ return(match_ids_in(query, inline_limit).ids_sql) }}
+{%- endmacro %}
+
+{#- Runs the query: {ids_sql, count}, ids_sql its ids as literals ('null' when none), or the query itself above
+    `inline_limit` ids (default: the var inline_match_ids_limit, 5000). -#}
+{% macro match_ids_in(query, inline_limit=none) -%}
+    {%- set inline_limit = var('inline_match_ids_limit', 5000) if inline_limit is none else inline_limit -%}
     {%- set rows = run_query(query) -%}
     {%- if rows | length > inline_limit -%}
-        {{ return(query) }}
+        {{ return({'ids_sql': query, 'count': rows | length}) }}
     {%- endif -%}
     {%- set ids = [] -%}
     {%- for row in rows -%}
         {%- do ids.append("'" ~ (row[0] | replace("'", "''")) ~ "'") -%}
     {%- endfor -%}
-    {{ return(ids | join(', ') if ids else 'null') }}
-{%- endmacro %}
-
-{#- How many of the owner's matches an incremental match_stats run rewrites (halo_changed_matches' ids, or a start
-    at or after the earliest of them); 0 outside a run. -#}
-{% macro halo_count_matches(changed) -%}
-    {%- if not execute -%}
-        {{ return(0) }}
-    {%- endif -%}
-    {%- set rows = run_query('select count(*) from ' ~ ref('stg_halo__matches') ~ ' where match_id in ('
-                             ~ changed.ids_sql ~ ') or start_time >= ' ~ changed.earliest_start_sql) -%}
-    {{ return(rows[0][0] | int) }}
+    {{ return({'ids_sql': ids | join(', ') if ids else 'null', 'count': rows | length}) }}
 {%- endmacro %}

@@ -37,9 +37,11 @@ REFERENCE_API_FILES = [RESPONSES / f"get_{name}.json" for name in (
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def run_dbt(command: list[str], root: Path, tmp: Path, target: str) -> subprocess.CompletedProcess:
+def run_dbt(command: list[str], root: Path, tmp: Path, target: str,
+            player_db: Path | None = None) -> subprocess.CompletedProcess:
     """dbt exactly as from the shell (README), with target/ and logs/ kept out of the checkout."""
-    env = {**os.environ, "HALO_DATA_DIR": str(root), "HALO_PLAYER_DB": str(player_db_path(GAMERTAG, root)),
+    env = {**os.environ, "HALO_DATA_DIR": str(root),
+           "HALO_PLAYER_DB": str(player_db or player_db_path(GAMERTAG, root)),
            "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.pop("HALO_ARCHIVE_DIR", None)  # the profile's default: <player dir>/archive
@@ -418,6 +420,11 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     newer.write_text(json.dumps(match), encoding="utf-8")
     loaded = load_matches(GAMERTAG, [newer], root=built["root"])
     assert loaded.counts.replaced == 1
+    # the same update on a copy, through the paths of a large backfill (match ids as a subquery, not literals;
+    # performance scores from the windows over the whole history, not the join with the stored matches)
+    backfill_db = built["tmp"] / "backfill" / "stats.duckdb"
+    backfill_db.parent.mkdir()
+    shutil.copy(db, backfill_db)
 
     run = run_dbt(["build"], built["root"], built["tmp"], "player")
     assert run.returncode == 0, run.stdout[-6000:]
@@ -432,6 +439,17 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     assert dropped["PlayerId"] not in {p["player_id"] for p in participants}  # no stale row
     untouched = query(db, "SELECT DISTINCT gamertag FROM match_participants WHERE match_id = ?", [INFECTION_ID])
     assert untouched == [{"gamertag": "untouched"}]
+    backfill = run_dbt(["run", "--select", "match_stats", "--vars",
+                        "{inline_match_ids_limit: 0, performance_score_join_limit: 0}"],
+                       built["root"], built["tmp"] / "backfill", "player", player_db=backfill_db)
+    assert backfill.returncode == 0, backfill.stdout[-6000:]
+    compiled = Path("compiled", "halo", "models", "marts", "match_stats.sql")
+    update_sql = (built["tmp"] / "target" / compiled).read_text()
+    backfill_sql = (built["tmp"] / "backfill" / "target" / compiled).read_text()
+    assert f"'{ODDBALL_ID}'" in update_sql and "int_owner_matches_scored" not in update_sql
+    assert f"'{ODDBALL_ID}'" not in backfill_sql and "int_owner_matches_scored" in backfill_sql
+    ordered = "SELECT * FROM match_stats ORDER BY match_id"
+    assert query(backfill_db, ordered) == query(db, ordered)
     # the archive is rewritten (overwrite), still one row per match
     con = duckdb.connect()
     try:

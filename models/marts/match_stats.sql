@@ -27,20 +27,18 @@ sessions as (
 ),
 
 {% if is_incremental() %}
-{%- set changed = halo_changed_matches() %}
-{%- set rewritten = halo_count_matches(changed) %}
+{%- set rewritten = halo_rewritten_matches() %}
 {% endif %}
 to_write as (
     select matches.*
     from matches
     {% if is_incremental() %}
     -- literals (see macros/changed_matches.sql): the filter reaches the raw scans under the views
-    where matches.match_id in ({{ changed.ids_sql }})
-       or matches.start_time >= {{ changed.earliest_start_sql }}
+    where matches.match_id in ({{ rewritten.ids_sql }})
     {% endif %}
 ),
 
-{% if is_incremental() and rewritten <= var('performance_score_join_limit', 1000) %}
+{% if is_incremental() and rewritten.count <= var('performance_score_join_limit', 1000) %}
 -- performance_score of the rewritten matches only, against every earlier match: the stored matches' metrics
 -- are in this table (player_count from staging). Same definition (macros/performance_score.sql), O(new x all).
 score_inputs as (

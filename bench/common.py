@@ -45,10 +45,12 @@ _HAS_PSS = sys.platform.startswith("linux")
 def _result_files_bytes() -> int:
     """Bytes of the load workers' result files not yet mapped by the loader (`loader.load_matches.result_dir`: in
     /dev/shm they are memory that no process's PSS shows; once mapped they count in the loader's PSS)."""
+    from loader.paths import RESULT_DIR_PREFIX
+
     total = 0
     for base in {"/dev/shm", tempfile.gettempdir()}:
         try:
-            folders = [e.path for e in os.scandir(base) if e.name.startswith("halo-load-") and e.is_dir()]
+            folders = [e.path for e in os.scandir(base) if e.name.startswith(RESULT_DIR_PREFIX) and e.is_dir()]
         except OSError:
             continue
         for folder in folders:

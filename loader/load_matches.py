@@ -20,7 +20,7 @@ from loader import raw_tables
 from loader.duckdb_files import connect_for_writing, fetch_one
 from loader.errors import OwnerMismatchError, OwnerUnknownError
 from loader.flatten import flatten_tables
-from loader.paths import player_db_path, player_dir_name
+from loader.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name
 from loader.raw_writer import DocKey, LoadResult, ParsedBatch, transaction, write_parsed_batch
 from loader.readers import Accepted, Rejected, iter_sources, read_document, read_source
 
@@ -158,7 +158,6 @@ def load_matches(
 # system has room (containers often give it 64 MB), else in the temporary folder: this process maps them without a
 # copy. Sent back through the pool's pipe they were pickled, copied through the kernel twice and unpickled: about a
 # sixth of a 24-player load (2,000 documents: 3.96 -> 3.31 s). A file that cannot be written goes through the pipe.
-RESULT_DIR_PREFIX = "halo-load-"
 SHM_MIN_FREE = 1 << 30
 
 

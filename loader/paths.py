@@ -8,6 +8,9 @@ from pathlib import Path
 
 PLAYER_DB_NAME = "stats.duckdb"
 METADATA_DB_NAME = "metadata.duckdb"
+# The folders (in /dev/shm or the temporary folder) where a load's parsing workers leave their result files:
+# `halo-load-<pid>-<random>` (loader.load_matches.result_dir).
+RESULT_DIR_PREFIX = "halo-load-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_SLUG = 48
 

@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
+# Checked at run time: this bootstrap runs under whatever `python3` the user has, possibly older than the project's.
+MIN_PYTHON = (3, 11)
 
 
 def ensure_venv() -> None:
     """Create the virtual environment and (re)install when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < MIN_PYTHON:
         sys.exit(f"Python 3.11+ is needed, this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:

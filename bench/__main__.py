@@ -20,8 +20,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import (GiB, OWNER_XUID, ROOT, bench_dir, build_player_files, fmt_mib, fresh, machine,  # noqa: E402
-                          many_player_files, run_child, stats_files, verdict, warm_cache)
+from bench.common import (  # noqa: E402
+    OWNER_XUID,
+    ROOT,
+    GiB,
+    bench_dir,
+    build_player_files,
+    fmt_mib,
+    fresh,
+    machine,
+    many_player_files,
+    run_child,
+    stats_files,
+    verdict,
+    warm_cache,
+)
 
 TARGETS = {"floor_ratio": 1.0, "dlt_ratio": 8.0, "full_build_s": 15.0, "incremental_s": 2.0, "many_ratio": 1 / 6,
            "peak_bytes": 1 * GiB}
@@ -143,8 +156,8 @@ def bench_build(rep: Report, matches: int, increment: int) -> None:
     print_nodes(rep, out["nodes"], top=8)
     rep.check(f"incremental update of {increment} matches (<= {TARGETS['incremental_s']:.0f} s)",
               f"{out['seconds']:.2f} s", out["seconds"] <= TARGETS["incremental_s"])
-    rep.data["build"] = {"matches": matches, "full_s": full_s, "first_command_s": cold.seconds, "nodes": nodes, "incremental": out,
-                         "incremental_ratio": out["seconds"] / full_s}
+    rep.data["build"] = {"matches": matches, "full_s": full_s, "first_command_s": cold.seconds, "nodes": nodes,
+                         "incremental": out, "incremental_ratio": out["seconds"] / full_s}
 
 
 def run_child_cmd(cmd: list[str], env: dict[str, str]):
@@ -174,7 +187,8 @@ def print_nodes(rep: Report, nodes: list[tuple[str, float]], top: int = 14) -> N
     models = sorted(((uid, t) for uid, t in nodes if uid.startswith("model.")), key=lambda x: -x[1])
     tests = [t for uid, t in nodes if uid.startswith("test.")]
     units = [t for uid, t in nodes if uid.startswith("unit_test.")]
-    rep.say(f"    models {len(models)}: {sum(t for _, t in models):.2f} s; data tests {len(tests)}: {sum(tests):.2f} s; "
+    rep.say(f"    models {len(models)}: {sum(t for _, t in models):.2f} s; "
+            f"data tests {len(tests)}: {sum(tests):.2f} s; "
             f"unit tests {len(units)}: {sum(units):.2f} s (dbt's run_results execution times)")
     rep.say("    " + ", ".join(f"{uid.split('.')[-1]} {t:.2f}" for uid, t in models[:top]))
 
@@ -202,7 +216,7 @@ def bench_many(rep: Report, players: int, matches: int, per_process_sample: int 
     root_c = base_root / "single-process"
     shutil.copytree(root_a, root_c)
 
-    from loader.build import build_workers
+    from loader.warehouse.build import build_workers
 
     workers = build_workers(players)
     out, m = run_child(["-m", "bench.steps", "build_many", str(root_a), *[g for g, _, _ in listing]],
@@ -220,7 +234,7 @@ def bench_many(rep: Report, players: int, matches: int, per_process_sample: int 
     rep.say(f"  in-process, one process (HALO_BUILD_WORKERS=1, {len(sample)} players): {m1.seconds:.1f} s = "
             f"{single:.2f} s per player; peak {fmt_mib(m1.peak_rss)}")
 
-    from loader.paths import player_db_path
+    from loader.core.paths import player_db_path
 
     dbt = str(Path(sys.executable).with_name("dbt"))
     per = []
@@ -244,8 +258,9 @@ def bench_many(rep: Report, players: int, matches: int, per_process_sample: int 
     rep.check(f"many players: in-process / per-process time per player (<= 1/6 = {TARGETS['many_ratio']:.3f})",
               f"{in_process:.2f} s / {per_process:.2f} s = {ratio:.3f} (1/{1 / ratio:.1f}); one process: "
               f"{single:.2f} s = {single / per_process:.3f}", ratio <= TARGETS["many_ratio"])
-    rep.data["many"] = {"players": players, "matches": matches, "workers": workers, "in_process_per_player_s": in_process,
-                        "single_process_per_player_s": single, "per_process_per_player_s": per_process,
+    rep.data["many"] = {"players": players, "matches": matches, "workers": workers,
+                        "in_process_per_player_s": in_process, "single_process_per_player_s": single,
+                        "per_process_per_player_s": per_process,
                         "ratio": ratio, "single_ratio": single / per_process, "modes": out["players"]}
 
 

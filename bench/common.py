@@ -10,7 +10,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +43,9 @@ _HAS_PSS = sys.platform.startswith("linux")
 
 
 def _result_files_bytes() -> int:
-    """Bytes of the load workers' result files not yet mapped by the loader (`loader.load_matches.result_dir`: in
+    """Bytes of the load workers' result files not yet mapped by the loader (`loader.ingest.load_matches.result_dir`: in
     /dev/shm they are memory that no process's PSS shows; once mapped they count in the loader's PSS)."""
-    from loader.paths import RESULT_DIR_PREFIX
+    from loader.core.paths import RESULT_DIR_PREFIX
 
     total = 0
     for base in {"/dev/shm", tempfile.gettempdir()}:
@@ -54,10 +54,8 @@ def _result_files_bytes() -> int:
         except OSError:
             continue
         for folder in folders:
-            try:
+            with suppress(OSError):  # removed meanwhile
                 total += sum(e.stat().st_size for e in os.scandir(folder) if e.is_file())
-            except OSError:  # removed meanwhile
-                pass
     return total
 
 
@@ -88,11 +86,9 @@ class PeakRss:
         except psutil.Error:
             return 0
         for proc in procs:
-            try:
-                # PSS: forked workers share their parent's pages; RSS would count those once per process
+            # PSS: forked workers share their parent's pages; RSS would count those once per process
+            with suppress(psutil.Error, AttributeError):
                 total += proc.memory_full_info().pss if _HAS_PSS else proc.memory_info().rss
-            except (psutil.Error, AttributeError):
-                pass
         return total + _result_files_bytes()
 
     def _run(self) -> None:
@@ -100,7 +96,7 @@ class PeakRss:
             self.peak = max(self.peak, self._sample())
             self._stop.wait(self._interval)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self.peak = self._sample()
         self._thread.start()
         return self
@@ -130,7 +126,8 @@ def measure():
     m.peak_rss = sampler.peak
 
 
-def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> tuple[dict, Measured]:
+def run_child(args: list[str], env: dict[str, str] | None = None,
+              timeout: float | None = None) -> tuple[dict, Measured]:
     """Run `python args...` in a fresh process; it prints one JSON line last. Returns (that JSON, wall + peak RSS)."""
     m = Measured()
     started = time.perf_counter()

@@ -20,7 +20,7 @@ from bench.common import OWNER_XUID, fresh  # noqa: E402
 
 def halo(src: Path, scratch: Path) -> dict:
     """`halo load matches`: validation, raw bytes kept in raw.documents, every raw table written, one transaction."""
-    from loader.load_matches import load_matches
+    from loader.ingest.load_matches import load_matches
 
     started = time.perf_counter()
     result = load_matches("Demo Chief", [src], xuid=OWNER_XUID, root=scratch)
@@ -92,7 +92,8 @@ def dlt_load(src: Path, scratch: Path) -> dict:
     with duckdb.connect(str(scratch / "dlt.duckdb"), read_only=True) as con:
         matches = con.execute("SELECT count(*) FROM halo.match_stats").fetchall()[0][0]
         players = con.execute("SELECT count(*) FROM halo.match_stats__players").fetchall()[0][0]
-        tables = len(con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'halo'").fetchall())
+        tables = len(con.execute("SELECT table_name FROM information_schema.tables "
+                                 "WHERE table_schema = 'halo'").fetchall())
     return {"seconds": seconds, "matches": matches, "players": players, "tables": tables}
 
 

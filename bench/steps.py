@@ -1,9 +1,9 @@
 """Bench steps that run in their own process (so that their memory and imports are their own):
 
-    python -m bench.steps setup_player <root> <reference dir> <gamertag> <xuid> <folder>...   load + metadata build
-    python -m bench.steps parse <root>                                                       import dbt, parse the project
-    python -m bench.steps incremental <root> <gamertag> <increment folder>                  parse, then load + build
-    python -m bench.steps build_many <root> <gamertag>...                                    in-process builds
+    python -m bench.steps setup_player <root> <reference dir> <gamertag> <xuid> <folder>...  load + metadata build
+    python -m bench.steps parse <root>                                                      import dbt, parse
+    python -m bench.steps incremental <root> <gamertag> <increment folder>                 parse, load + build
+    python -m bench.steps build_many <root> <gamertag>...                                   in-process builds
 
 Each prints one JSON line.
 """
@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def setup_player(root: Path, reference: Path, players: list[tuple[str, int, Path]]) -> dict:
-    from loader.build import build_metadata_if_changed
-    from loader.dbt_runner import DbtProject
-    from loader.load_matches import load_matches
-    from loader.load_reference import load_reference
+    from loader.ingest.load_matches import load_matches
+    from loader.ingest.load_reference import load_reference
+    from loader.warehouse.build import build_metadata_if_changed
+    from loader.warehouse.dbt_runner import DbtProject
 
     started = time.perf_counter()
     load_reference([reference], root=root)
@@ -44,7 +44,7 @@ def parse(root: Path) -> dict:
     import dbt.cli.main  # noqa: F401
 
     imported = time.perf_counter()
-    from loader.dbt_runner import DbtProject
+    from loader.warehouse.dbt_runner import DbtProject
 
     DbtProject(root).manifest()
     return {"import_s": imported - started, "parse_s": time.perf_counter() - imported}
@@ -57,9 +57,9 @@ def node_times(target_path: Path) -> list[tuple[str, float]]:
 
 def incremental(root: Path, gamertag: str, increment: Path, target_path: Path) -> dict:
     """A long-lived process (the project parsed, one build done) gets new matches: load them, then build, timed."""
-    from loader.build import build_players
-    from loader.dbt_runner import DbtProject
-    from loader.load_matches import load_matches
+    from loader.ingest.load_matches import load_matches
+    from loader.warehouse.build import build_players
+    from loader.warehouse.dbt_runner import DbtProject
 
     project = DbtProject(root)
     project.manifest()  # the one-time parse of a long-lived process: not part of an update
@@ -87,7 +87,7 @@ def incremental(root: Path, gamertag: str, increment: Path, target_path: Path) -
 
 
 def build_many(root: Path, gamertags: list[str]) -> dict:
-    from loader.build import build_players
+    from loader.warehouse.build import build_players
 
     started = time.perf_counter()
     _, outcomes = build_players(gamertags, root=root)

@@ -1,8 +1,8 @@
 {#-
-    performance_score (DESIGN.md), one definition used twice: int_owner_matches_scored computes the
-    shares of every match with framed windows (full builds); match_stats' incremental runs compute
-    them for the rewritten matches only, against the stored earlier matches
-    (performance_shares_against_earlier). Both go through the metrics and the weighting below.
+    performance_score (docs/definitions.md#performance_score), one definition used twice:
+    int_owner_matches_scored computes the shares of every match with framed windows (full builds);
+    match_stats' incremental runs compute them for the rewritten matches only, against the stored
+    earlier matches (performance_shares_against_earlier). Both go through the metrics and the weighting below.
 -#}
 {% macro performance_score_weights() -%}
     {{ return({

@@ -3,7 +3,7 @@
     (cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0))
 {%- endmacro %}
 
-{#- kills / deaths, and the kills themselves when there were no deaths (DESIGN.md: kd_ratio). -#}
+{#- kills / deaths, and the kills themselves when there were no deaths (docs/definitions.md#kd_ratio). -#}
 {% macro kd_ratio(kills, deaths) -%}
     (case
         when {{ deaths }} = 0 then cast({{ kills }} as double precision)

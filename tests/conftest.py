@@ -1,4 +1,4 @@
-"""Shared test fixtures: the real API samples in ../shared/fixtures (read in place, never copied in)."""
+"""Shared test fixtures: the real API samples vendored in tests/fixtures (see its README for their provenance)."""
 
 import json
 from pathlib import Path
@@ -6,16 +6,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = (ROOT.parent / "shared" / "fixtures").resolve()
+FIXTURES = ROOT / "tests" / "fixtures"
 RESPONSES = FIXTURES / "halo-api" / "responses"
 FILM = FIXTURES / "halo-api" / "film"
 REFERENCE = FIXTURES / "reference"
 OWNER_XUID = 2533274900000017
 OWNER_ID = f"xuid({OWNER_XUID})"
 MATCH_STATS_FILES = sorted(RESPONSES.glob("get_match_stats*.json")) + [FILM / "match_stats.json"]
-
-if not FIXTURES.is_dir():
-    raise RuntimeError(f"{FIXTURES} is missing: the tests read the shared fixtures beside the checkout")
 
 
 def read_json(path: Path) -> dict:

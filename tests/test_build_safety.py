@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from loader.core.paths import player_db_path
 from loader.demo import generate_player_matches
-from loader.load_matches import load_matches
-from loader.load_reference import load_reference
-from loader.paths import player_db_path
+from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
 
 GAMERTAG = "Build Safety Chief"
 XUID = 2533274900000101

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import duckdb
-
 from conftest import OWNER_XUID, RESPONSES, read_json
-from loader.paths import player_db_path
+
+from loader.core.paths import player_db_path
 
 HALO = [sys.executable, "-m", "loader.cli"]
 SLAYER = RESPONSES / "get_match_stats.json"
@@ -22,7 +22,8 @@ def halo(args: list[str], root: Path, wait: float) -> subprocess.Popen:
 
 def hold_lock(db: Path, seconds: float) -> subprocess.Popen:
     """Another process that keeps the player's file open for writing (as a long load or build would)."""
-    code = f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep({seconds})"
+    code = (f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('held', flush=True); "
+            f"time.sleep({seconds})")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     return holder

@@ -24,9 +24,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from loader.core.paths import player_db_path
 from loader.demo import generate_player_matches
-from loader.paths import player_db_path
-from loader.raw_tables import PRIMARY_KEYS
+from loader.ingest.raw_tables import PRIMARY_KEYS
 
 GAMERTAG = "Crash Test Chief"
 XUID = 2533274900000101
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL_BATCH_LOADER = """
 import sys
 from pathlib import Path
-import loader.load_matches as lm
+import loader.ingest.load_matches as lm
 lm.BATCH_SIZE = int(sys.argv[1])
 import time
 pause = float(sys.argv[6])
@@ -125,8 +125,8 @@ def halo_load(root: Path, *folders: Path) -> subprocess.Popen:
 
 def small_batch_load(root: Path, folder: Path, batch: int, pause: float = 0.0) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", SMALL_BATCH_LOADER, str(batch), GAMERTAG, str(XUID), str(folder),
-                             str(root), str(pause)], cwd=ROOT, env=env(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                             str(root), str(pause)], cwd=ROOT, env=env(root), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 def kill(proc: subprocess.Popen) -> bool:
@@ -229,7 +229,7 @@ def test_sigkill_at_random_points_keeps_exactly_the_committed_loads(tmp_path: Pa
         assert con.execute("SELECT count(*) FROM raw.documents").fetchall() == [(sum(map(len, chunks)),)]
     assert kills >= 2
     # the workers' result folders of the killed loads (in memory, /dev/shm) were removed by the later loads
-    from loader.load_matches import RESULT_DIR_PREFIX, _result_base
+    from loader.ingest.load_matches import RESULT_DIR_PREFIX, _result_base
 
     left = [e.name for e in os.scandir(_result_base()) if e.name.startswith(RESULT_DIR_PREFIX)
             and int(e.name[len(RESULT_DIR_PREFIX):].split("-", 1)[0]) in killed_pids]
@@ -254,7 +254,7 @@ def table_hashes(db: Path) -> dict[str, tuple]:
 
 
 def test_batch_plan_bounds_files_and_bytes() -> None:
-    from loader.load_matches import batch_plan
+    from loader.ingest.load_matches import batch_plan
 
     assert batch_plan([], 3, 100) == []
     assert batch_plan([10] * 7, 3, 1000) == [(0, 3), (3, 6), (6, 7)]
@@ -267,7 +267,7 @@ def test_batch_plan_bounds_files_and_bytes() -> None:
 
 def test_an_error_mid_load_leaves_the_database_as_before_and_batch_sizes_do_not_change_content(
         tmp_path: Path, chunks: list[list[Path]], monkeypatch: pytest.MonkeyPatch) -> None:
-    import loader.load_matches as lm
+    import loader.ingest.load_matches as lm
 
     folders = [files[0].parent for files in chunks[:2]]
     reference = tmp_path / "reference"
@@ -303,9 +303,9 @@ def test_a_load_transaction_does_not_hold_the_batches_it_has_written(tmp_path: P
     dropped inside a transaction keeps its data alive until the transaction ends)."""
     import pyarrow as pa
 
-    from loader import raw_tables
-    from loader.load_matches import open_player_db
-    from loader.raw_writer import DocKey, ParsedBatch, transaction, write_parsed_batch
+    from loader.ingest import raw_tables
+    from loader.ingest.load_matches import open_player_db
+    from loader.ingest.writer import DocKey, ParsedBatch, transaction, write_parsed_batch
 
     mtime = dt.datetime(2024, 1, 1)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loader.paths import player_db_path
+from loader.core.paths import player_db_path
 
 PLAYERS, MATCHES, SEED = 3, 60, 11
 
@@ -105,7 +105,8 @@ def test_who_killed_the_owner(demo: tuple[Path, subprocess.CompletedProcess]) ->
         for path in sorted(folder.glob("*.highlights.json")):
             film = json.loads(path.read_bytes())
             match = docs[film["MatchId"]]
-            team = {int(p["PlayerId"][5:-1]): p["LastTeamId"] for p in match["Players"] if p["PlayerId"].startswith("xuid(")}
+            team = {int(p["PlayerId"][5:-1]): p["LastTeamId"] for p in match["Players"]
+                    if p["PlayerId"].startswith("xuid(")}
             kills_at = defaultdict(list)
             for event in film["Events"]:
                 if event["EventType"] == "kill":
@@ -231,7 +232,8 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
     xuid = query(db, "SELECT xuid FROM raw.owner")[0][0]
     extra = generate_player_matches(tmp_path / "more", gamertag=gamertag, xuid=xuid, n_matches=4, seed=SEED + 1000)
     new_docs = match_docs(extra.players[0][2])
-    assert new_docs and not {d["MatchId"] for d in new_docs} & {r[0] for r in query(db, "SELECT match_id FROM raw.matches")}
+    assert new_docs and not {d["MatchId"] for d in new_docs} & {
+        r[0] for r in query(db, "SELECT match_id FROM raw.matches")}
     before = query(db, "SELECT matches, kills FROM main.mv_global_stats")[0]
     me = f"xuid({xuid})"
     added_kills = sum(e["Stats"]["CoreStats"]["Kills"] for d in new_docs for p in d["Players"] if p["PlayerId"] == me
@@ -281,6 +283,7 @@ def test_new_reference_data_rebuilds_every_player_fully_even_in_later_runs(
         assert f"built {gamertag}: ok (full build)" in proc.stderr
         names = {r[0] for r in query(player_db_path(gamertag, root), "SELECT map_name FROM main.match_stats")}
         assert renamed["PublicName"] in names or not any(
-            d["MatchInfo"]["MapVariant"]["AssetId"] == renamed["AssetId"] for d in match_docs(player_folders(root)[gamertag]))
+            d["MatchInfo"]["MapVariant"]["AssetId"] == renamed["AssetId"]
+            for d in match_docs(player_folders(root)[gamertag]))
         assert query(player_db_path(gamertag, root), "SELECT count(*) FROM main.match_stats WHERE map_asset_id = ? "
                      "AND map_name IS DISTINCT FROM ?", [renamed["AssetId"], renamed["PublicName"]]) == [(0,)]

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import MATCH_STATS_FILES, REFERENCE, RESPONSES, read_json
 
 from loader.demo import DemoManifest, generate_demo, generate_player_matches
-from loader.load_matches import load_matches
-from conftest import MATCH_STATS_FILES, REFERENCE, RESPONSES, read_json
+from loader.ingest.load_matches import load_matches
 
 MATCH_FILE = re.compile(r"^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}\.json$")
 PLAYERS = 3
@@ -89,7 +89,7 @@ def test_generated_matches_load_with_zero_rejects(demo: DemoManifest, tmp_path: 
 
 
 def test_generated_reference_loads_with_zero_rejects(demo: DemoManifest, tmp_path: Path) -> None:
-    load_reference = pytest.importorskip("loader.load_reference").load_reference
+    load_reference = pytest.importorskip("loader.ingest.load_reference").load_reference
     result = load_reference([demo.reference_dir], root=tmp_path / "data")
     assert result.rejections == []
     assert result.counts.rejected == 0

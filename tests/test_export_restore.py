@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import FILM
+
+from loader.core.paths import player_db_path
 from loader.demo import generate_player_matches
-from loader.paths import player_db_path
 
 GAMERTAG = "Export Chief"
 XUID = 2533274900000101

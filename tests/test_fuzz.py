@@ -22,13 +22,13 @@ from uuid import UUID
 
 import duckdb
 import pytest
+from conftest import FILM, MATCH_STATS_FILES, OWNER_XUID, RESPONSES
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from spnkr.film import highlight_events as spnkr_events
 
-from conftest import FILM, MATCH_STATS_FILES, OWNER_XUID, RESPONSES
-from loader.load_matches import load_matches
-from loader.paths import player_db_path
+from loader.core.paths import player_db_path
+from loader.ingest.load_matches import load_matches
 
 PLAYER = "Fuzz Spartan"
 SKILL_MATCH = "63391382-6b88-43f9-9ff4-6313404c419c"
@@ -171,12 +171,12 @@ def mutations(draw: st.DrawFn) -> tuple[str, str, bytes]:
 # ---------------------------------------------------------------- independent expectations
 
 
-class Invalid(Exception):
+class InvalidValueError(Exception):
     pass
 
 
 def as_int(value: Any) -> int:
-    """The integer a JSON value stands for (the API's lax numbers), or Invalid."""
+    """The integer a JSON value stands for (the API's lax numbers), or InvalidValueError."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -185,13 +185,13 @@ def as_int(value: Any) -> int:
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]+(\.0*)?\s*", value):
         return int(value.strip().split(".")[0])
-    raise Invalid(repr(value))
+    raise InvalidValueError(repr(value))
 
 
 def as_float(value: Any) -> float:
     if isinstance(value, (bool, int, float)):
         return float(value)
-    raise Invalid(repr(value))
+    raise InvalidValueError(repr(value))
 
 
 def as_utc(value: Any) -> dt.datetime | None:
@@ -202,7 +202,7 @@ def as_utc(value: Any) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(dt.timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def same(a: Any, b: Any) -> bool:
@@ -251,7 +251,8 @@ def check_consistent(db: Path) -> None:
             assert {m for (m,) in rows(con, f"SELECT DISTINCT match_id FROM raw.{table}")} <= set(docs[kind])
         assert {h for (h,) in rows(con, "SELECT DISTINCT history_doc_id FROM raw.match_history")} \
             <= set(docs["match_history"])
-        assert {s for (s,) in rows(con, "SELECT snapshot_id FROM raw.career_rank_snapshots")} == set(docs["career_rank"])
+        assert {s for (s,) in rows(con, "SELECT snapshot_id FROM raw.career_rank_snapshots")} \
+            == set(docs["career_rank"])
 
         # values equal the stored input
         for match_id, body in docs["match_stats"].items():

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-
-import loader.load_matches as lm
-from loader.demo import generate_player_matches
-from loader.paths import player_db_path
 from test_crash_safety import assert_holds_exactly, table_hashes
+
+import loader.ingest.load_matches as lm
+from loader.core.paths import player_db_path
+from loader.demo import generate_player_matches
 
 GAMERTAG = "Worker Test Chief"
 XUID = 2533274900000101
@@ -89,7 +89,7 @@ def test_result_folders_of_killed_loads_are_removed(tmp_path: Path) -> None:
 
 def test_files_are_found_in_the_order_rglob_gives(tmp_path: Path) -> None:
     """`readable_files_below` (os.scandir) finds exactly the files, in the order, of the expression it replaced."""
-    from loader.readers import READABLE_SUFFIXES, readable_files_below
+    from loader.ingest.documents import READABLE_SUFFIXES, readable_files_below
 
     root = tmp_path / "in"
     for name in ["b.json", "a-c/x.json", "a/b.json", "a/z/y.JSON", "a/.hidden.json", "a/notes.txt", ".h/k.json",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import FILM, MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, RESPONSES, read_json
-from loader.cli import main as halo
-from loader.load_matches import load_matches
-from loader.paths import player_db_path
+
+from loader.cli.main import main as halo
+from loader.core.paths import player_db_path
+from loader.ingest.load_matches import load_matches
 
 PLAYER = "Spartan001"
 SLAYER, CTF, ODDBALL, ZONES = (RESPONSES / f"get_match_stats{s}.json" for s in ("", "_ctf", "_oddball", "_zones"))
@@ -96,7 +96,8 @@ def test_mode_blocks_are_columns(loaded: Path) -> None:
     ]:
         doc = read_json(fixture)
         expected = {p["PlayerId"]: p["PlayerTeamStats"][0]["Stats"][block][key] for p in doc["Players"]}
-        got = dict(query(loaded, f"SELECT player_id, {sql} FROM raw.match_players WHERE match_id = ?", [doc["MatchId"]]))
+        got = dict(query(loaded, f"SELECT player_id, {sql} FROM raw.match_players WHERE match_id = ?",
+                         [doc["MatchId"]]))
         assert got == expected, sql
     oddball = read_json(ODDBALL)
     carrier = {p["PlayerId"]: _iso_seconds(p["PlayerTeamStats"][0]["Stats"]["OddballStats"]["TimeAsSkullCarrier"])
@@ -129,8 +130,8 @@ def test_match_row_and_teams(loaded: Path) -> None:
 def test_infection_has_all_13_players_and_no_teams(loaded: Path) -> None:
     doc = read_json(INFECTION)
     assert doc["Teams"] == [] and len(doc["Players"]) == 13
-    rows = query(loaded, "SELECT player_id, last_team_id, outcome, rank, kills, left_in_progress FROM raw.match_players "
-                         "WHERE match_id = ? ORDER BY player_id", [doc["MatchId"]])
+    rows = query(loaded, "SELECT player_id, last_team_id, outcome, rank, kills, left_in_progress "
+                         "FROM raw.match_players WHERE match_id = ? ORDER BY player_id", [doc["MatchId"]])
     assert rows == sorted((p["PlayerId"], p["LastTeamId"], p["Outcome"], p["Rank"],
                            p["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Kills"],
                            p["ParticipationInfo"]["LeftInProgress"]) for p in doc["Players"])
@@ -221,8 +222,9 @@ def test_reload_is_idempotent_and_newer_copy_replaces(tmp_path: Path) -> None:
     # A newer copy of the slayer match (the API corrected a stat) replaces the old one everywhere.
     doc = read_json(SLAYER)
     me = owner_json(doc)
-    me["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Kills"] = 99
-    me["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Medals"] = me["PlayerTeamStats"][0]["Stats"]["CoreStats"]["Medals"][:1]
+    core = me["PlayerTeamStats"][0]["Stats"]["CoreStats"]
+    core["Kills"] = 99
+    core["Medals"] = core["Medals"][:1]
     newer = tmp_path / "newer.json"
     newer.write_text(json.dumps(doc))
     replaced = load_matches(PLAYER, [newer], root=root)
@@ -232,7 +234,8 @@ def test_reload_is_idempotent_and_newer_copy_replaces(tmp_path: Path) -> None:
     assert after == {**before, "match_player_medals": before["match_player_medals"] - removed_medals}
     assert query(db, "SELECT kills FROM raw.match_players WHERE match_id = ? AND player_id = ?",
                  [doc["MatchId"], OWNER_ID]) == [(99,)]
-    assert query(db, "SELECT source_path FROM raw.documents WHERE kind = 'match_stats' AND doc_id = ?", [doc["MatchId"]]) == [(str(newer),)]
+    assert query(db, "SELECT source_path FROM raw.documents WHERE kind = 'match_stats' AND doc_id = ?",
+                 [doc["MatchId"]]) == [(str(newer),)]
 
     # An older file of the same match does not undo the correction.
     older = tmp_path / "older.json"
@@ -254,7 +257,8 @@ def test_player_with_two_team_entries_is_summed(tmp_path: Path) -> None:
     first["TeamId"], second["TeamId"] = 0, 1
     a, b = first["Stats"]["CoreStats"], second["Stats"]["CoreStats"]
     a.update(Kills=5, Deaths=2, Assists=1, ShotsFired=100, ShotsHit=40, MaxKillingSpree=3, DamageDealt=1000,
-             Spawns=3, AverageLifeDuration="PT30S", Medals=[{"NameId": 622331684, "Count": 1, "TotalPersonalScoreAwarded": 0}])
+             Spawns=3, AverageLifeDuration="PT30S",
+             Medals=[{"NameId": 622331684, "Count": 1, "TotalPersonalScoreAwarded": 0}])
     b.update(Kills=7, Deaths=4, Assists=2, ShotsFired=50, ShotsHit=30, MaxKillingSpree=5, DamageDealt=500,
              Spawns=5, AverageLifeDuration="PT50S",
              Medals=[{"NameId": 622331684, "Count": 2, "TotalPersonalScoreAwarded": 0},

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import FILM, OWNER_XUID, RESPONSES, read_json
-from loader.cli import main as halo
-from loader.paths import player_db_path
+
+from loader.cli.main import main as halo
+from loader.core.paths import player_db_path
 
 PLAYER = "Spartan001"
 SLAYER_ID = read_json(RESPONSES / "get_match_stats.json")["MatchId"]

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import FILM, MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, ROOT, read_json
 from spnkr.film import highlight_events as spnkr_events
 
-from conftest import FILM, MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, ROOT, read_json
-from loader.load_matches import load_matches
-from loader.load_reference import load_reference
-from loader.paths import metadata_db_path, player_db_path
+from loader.core.paths import metadata_db_path, player_db_path
+from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
 GAMERTAG = "Spartan001"
@@ -61,7 +61,7 @@ def query(db: Path, sql: str, params: list | None = None) -> list[dict]:
 
 
 def parse_time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def owner_of(match: dict) -> dict:
@@ -372,7 +372,8 @@ def test_global_stats(built: dict) -> None:
 
 def test_season_archive_parquet(built: dict) -> None:
     archive = built["db"].parent / "archive"
-    seasons = {r["season"]: r["n"] for r in query(built["db"], "SELECT season, count(*) AS n FROM match_stats GROUP BY 1")}
+    seasons = {r["season"]: r["n"]
+               for r in query(built["db"], "SELECT season, count(*) AS n FROM match_stats GROUP BY 1")}
     assert {p.name for p in archive.iterdir()} == {f"season={s}" for s in seasons}
     con = duckdb.connect()
     try:
@@ -386,8 +387,8 @@ def test_season_archive_parquet(built: dict) -> None:
         types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
                                  f"read_parquet('{archive}/*/*.parquet'))").fetchall())
         assert types["kills"] == "SMALLINT" and types["kda"] == "FLOAT"
-        codecs = {r[0] for r in con.execute(f"SELECT DISTINCT compression FROM parquet_metadata('{archive}/*/*.parquet')")
-                  .fetchall()}
+        codecs = {r[0] for r in con.execute(f"SELECT DISTINCT compression FROM "
+                                            f"parquet_metadata('{archive}/*/*.parquet')").fetchall()}
         assert codecs == {"ZSTD"}
     finally:
         con.close()
@@ -474,8 +475,8 @@ def test_column_checks_report_each_broken_assertion(built: dict) -> None:
         con.close()
     run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], built["tmp"], "player")
     assert run.returncode == 1, run.stdout[-4000:]
-    (table,) = query(db, "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name LIKE '%dbt_test__audit' "
-                         "AND table_name LIKE 'column_checks_match_stats%'")
+    (table,) = query(db, "SELECT schema_name, table_name FROM duckdb_tables() "
+                         "WHERE schema_name LIKE '%dbt_test__audit' AND table_name LIKE 'column_checks_match_stats%'")
     failures = query(db, f'SELECT test_name, column_name, failing_rows FROM "{table["schema_name"]}".'
                          f'"{table["table_name"]}"')
     assert {(f["test_name"], f["column_name"], f["failing_rows"]) for f in failures} == {

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import ROOT
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
@@ -168,7 +167,8 @@ def test_contract_with_a_column_constraint_creates_the_constraint(project: Path)
 
 def test_hooks_run_around_the_table_and_the_view(project: Path) -> None:
     """Pre- and post-hooks of the lean table and view run, in order, and what they write is committed."""
-    hooks = ("pre_hook=\"create table if not exists hook_log (step varchar); insert into hook_log values ('{m} pre')\", "
+    hooks = ("pre_hook=\"create table if not exists hook_log (step varchar); "
+             "insert into hook_log values ('{m} pre')\", "
              "post_hook=\"insert into hook_log values ('{m} post')\"")
     write(project, "people.sql", "{{ config(" + hooks.format(m="table") + ") }} select 1 as id")
     write(project, "people_view.sql", "{{ config(materialized='view', " + hooks.format(m="view") + ") }} "

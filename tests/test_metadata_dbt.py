@@ -7,12 +7,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REFERENCE, RESPONSES, ROOT, read_json
-from loader.duckdb_files import require_metadata_db
-from loader.errors import MetadataDatabaseMissingError
-from loader.load_reference import load_reference
-from loader.paths import metadata_db_path
+
+from loader.core.duckdb_files import require_metadata_db
+from loader.core.errors import MetadataDatabaseMissingError
+from loader.core.paths import metadata_db_path
+from loader.ingest.load_reference import load_reference
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
 API_FILES = [RESPONSES / f"get_{name}.json" for name in (
@@ -114,7 +114,7 @@ def test_career_ranks(built: Path) -> None:
 
 def test_csr_season_containing_a_date(built: Path) -> None:
     seasons = read_json(RESPONSES / "get_csr_season_calendar.json")["Seasons"]
-    when = dt.datetime(2023, 7, 1, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2023, 7, 1, tzinfo=dt.UTC)
     covering = [s for s in seasons
                 if dt.datetime.fromisoformat(s["StartDate"]["ISO8601Date"]) <= when
                 < dt.datetime.fromisoformat(s["EndDate"]["ISO8601Date"])]

@@ -1,13 +1,18 @@
 """Hostile gamertags never leave HALO_DATA_DIR/players and always map to one directory."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import pytest
-
 from conftest import OWNER_XUID, RESPONSES
-from loader.load_matches import load_matches
-from loader.paths import UnsafeNameError, player_db_path, player_dir, player_dir_name
+
+from loader.cli.main import main as halo_main
+from loader.core.paths import UnsafeNameError, player_db_path, player_dir, player_dir_name
+from loader.ingest.load_matches import load_matches
 
 HOSTILE = [
     "Spartan 001", "Chief#1234", "..", "../..", "../../etc/passwd", "/abs/path", "a/b", "C:\\Windows",
@@ -51,20 +56,11 @@ def test_loading_a_hostile_player_writes_only_inside_the_root(tmp_path: Path, ga
 
 # ---------------------------------------------------------------- hostile source file names and data dirs
 
-import json
-import os
-import subprocess
-import sys
-
-import duckdb
-
-from loader.cli import main as halo_main
-
 ROOT = Path(__file__).resolve().parents[1]
 SKILL_MATCH = "63391382-6b88-43f9-9ff4-6313404c419c"
 HOSTILE_FILE_NAMES = [  # (bytes of the name, fixture it holds)
-    ("quote'; DROP TABLE raw.matches; --.json".encode(), "get_match_stats.json"),
-    ('double"quote \\ back$lash `tick`.json'.encode(), "get_match_stats_ctf.json"),
+    (b"quote'; DROP TABLE raw.matches; --.json", "get_match_stats.json"),
+    (b'double"quote \\ back$lash `tick`.json', "get_match_stats_ctf.json"),
     (("long" * 60 + ".json").encode(), "get_match_stats_zones.json"),  # 244 bytes, near the 255 limit
     ("ünïcødé 🎮 スパルタン.json".encode(), "get_match_stats_oddball.json"),
     (f"skill_{SKILL_MATCH}' OR '1'='1.json".encode(), "get_match_skill.json"),
@@ -97,9 +93,11 @@ def test_hostile_source_file_names_load_and_are_recorded_verbatim(tmp_path: Path
     with duckdb.connect(str(db), read_only=True) as con:
         paths = {p for (p,) in con.execute("SELECT source_path FROM raw.documents").fetchall()}
         assert con.execute("SELECT count(*) FROM raw.matches").fetchall() == [(5,)]
-        assert con.execute("SELECT count(*) FROM raw.match_skill WHERE match_id = ?", [SKILL_MATCH]).fetchall()[0][0] > 0
+        skill_rows = con.execute("SELECT count(*) FROM raw.match_skill WHERE match_id = ?", [SKILL_MATCH]).fetchall()
+        assert skill_rows[0][0] > 0
         rejected = con.execute("SELECT source_path, reason FROM raw.rejected").fetchall()
-    expected = {str(source / name.decode()) for name, _ in HOSTILE_FILE_NAMES[:5]} | {str(source) + "/not utf-8 \\xff\\xfe.json"}
+    expected = {str(source / name.decode()) for name, _ in HOSTILE_FILE_NAMES[:5]}
+    expected |= {str(source) + "/not utf-8 \\xff\\xfe.json"}
     assert paths == expected
     assert len(rejected) == 1 and rejected[0][0] == str(source) + "/broken \\xff'; --.json"
     assert "not valid JSON" in rejected[0][1]
@@ -115,7 +113,7 @@ def test_nul_in_a_path_argument_is_a_usage_error(tmp_path: Path, capsys: pytest.
 
 def test_hostile_gamertag_round_trips_to_the_same_player_directory(tmp_path: Path) -> None:
     """The gamertag stored in the DB names the same directory again (halo build --all finds the player)."""
-    from loader.build import tracked_players
+    from loader.warehouse.players import tracked_players
 
     root = tmp_path / "data"
     gamertag = "Ünï'; DROP TABLE raw.owner; --/../x"

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REFERENCE, RESPONSES, read_json
-from loader.cli import main as halo
-from loader.load_reference import load_reference
-from loader.paths import metadata_db_path
-from loader.readers import read_document, read_source
+
+from loader.cli.main import main as halo
+from loader.core.paths import metadata_db_path
+from loader.ingest.documents import read_source
+from loader.ingest.load_reference import load_reference
+from loader.ingest.readers import read_document
 
 MEDALS = RESPONSES / "get_medal_metadata.json"
 CAREER = RESPONSES / "get_career_reward_track.json"
@@ -80,7 +81,7 @@ def test_every_medal_of_the_metadata(loaded: Path) -> None:
     assert locales == sorted((loc, name, double_kill["description"]["translations"][loc])
                              for loc, name in double_kill["name"]["translations"].items())
     assert len(locales) == 13
-    assert dict((loc, name) for loc, name, _ in locales)["fr-FR"] == "Double frag"
+    assert {loc: name for loc, name, _ in locales}["fr-FR"] == "Double frag"
     # the largest NameId fits (BIGINT)
     assert query(loaded, "SELECT max(medal_id) FROM raw.medals") == [(max(m["nameId"] for m in doc["medals"]),)]
 

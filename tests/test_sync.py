@@ -12,17 +12,31 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from spnkr.film import highlight_events as spnkr_events
-
 from conftest import FILM, OWNER_ID, OWNER_XUID, RESPONSES, read_json
 from halo_api_replay import (
-    BLOBS, ECONOMY, GAMECMS, PROFILE, SKILL, STATS, UGC, Reply, ReplayServer, azure_sign_in, film_metadata,
-    history_handler, history_row, json_reply, profile_reply,
+    BLOBS,
+    ECONOMY,
+    GAMECMS,
+    PROFILE,
+    SKILL,
+    STATS,
+    UGC,
+    ReplayServer,
+    Reply,
+    azure_sign_in,
+    film_metadata,
+    history_handler,
+    history_row,
+    json_reply,
+    profile_reply,
 )
-from loader.cli import main as halo
-from loader.load_matches import load_matches
-from loader.paths import metadata_db_path, player_db_path, player_dir
-from loader.sync import EXPIRED_MESSAGE, SyncOptions, exit_code, sync
+from spnkr.film import highlight_events as spnkr_events
+
+from loader.cli.main import main as halo
+from loader.cli.sync import exit_code
+from loader.core.paths import metadata_db_path, player_db_path, player_dir
+from loader.ingest.load_matches import load_matches
+from loader.sync import EXPIRED_MESSAGE, SyncOptions, sync
 
 SPARTAN, CLEARANCE = "test-spartan-7f3a9c", "test-clearance-2d81e4"
 PLAYER, PLAYER2, XUID2 = "Spartan001", "Spartan002", 2533274900000034

@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loader.core.errors import UsageError
 from loader.demo import catalog as cat
 from loader.demo.matches import INF, MatchPlan, Person, iso_time, play
 from loader.demo.reference import write_reference
@@ -323,7 +324,7 @@ def generate_demo(out_dir: Path, players: int = 3, matches_per_player: int = 300
     """Reference data plus `players` tracked players ('Demo Chief', 'Demo Arbiter', ...) with
     `matches_per_player` matches each (shared matches count for every friend in them)."""
     if not 1 <= players <= len(TRACKED):
-        raise ValueError(f"players must be between 1 and {len(TRACKED)}")
+        raise UsageError(f"--players must be between 1 and {len(TRACKED)}")
     specs = [(name, FIRST_XUID + i, skill) for i, (name, skill) in enumerate(TRACKED[:players])]
     return _generate(Path(out_dir), specs, matches_per_player, seed, film_share, None, True, False)
 

@@ -233,9 +233,8 @@ def simulate_kills(rng: random.Random, plan: MatchPlan, dur_ms: int, rate: float
     hard_cap = dur_ms + 90_000
     while True:
         t += int(-log(1.0 - random_()) / lam) + 1
-        if t >= cap:
-            if target is None or ffa or team_kills[0] != team_kills[1] or t >= hard_cap:
-                break
+        if t >= cap and (target is None or ffa or team_kills[0] != team_kills[1] or t >= hard_cap):
+            break
         if static:  # nobody joins or leaves: no presence checks needed
             killer = people[bisect_right(killer_cum, random_() * killer_total)]
             pool, cum = victims[None] if ffa else victims[killer.team]
@@ -722,11 +721,11 @@ def play(rng: random.Random, plan: MatchPlan, match_id: str, start_ms: int, seas
             else:
                 outcome, rank = (4 if pve and t == 1 else 3), 2
             if not mem:  # Firefight's AI team
-                num = {key: 0 for key in SUM_KEYS}
+                num = dict.fromkeys(SUM_KEYS, 0)
                 num.update(RoundsWon=rounds.get(t, (0, 0))[0], RoundsLost=rounds.get(t, (0, 0))[1], RoundsTied=0,
                            MaxKillingSpree=0, AverageLifeDuration=0)
                 blk = dict.fromkeys(_mode_block(rng, category, Person("", None, None, 1, 0), 0, 0), 0)
-                stats = _stats_json(num, block_name, blk, {}, [], {s: 0 for s in PVE_SPECIES})
+                stats = _stats_json(num, block_name, blk, {}, [], dict.fromkeys(PVE_SPECIES, 0))
             else:
                 num = {key: sum(p.num[key] for p in mem) for key in SUM_KEYS}
                 num["RoundsWon"], num["RoundsLost"] = mem[0].num["RoundsWon"], mem[0].num["RoundsLost"]

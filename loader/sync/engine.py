@@ -30,15 +30,14 @@ from uuid import UUID
 from pydantic import ValidationError
 from spnkr.models.discovery_ugc import Film
 
-from loader.duckdb_files import DatabaseBusyError
-from loader.errors import OwnerMismatchError, OwnerUnknownError
-from loader.load_matches import load_matches
-from loader.load_reference import load_reference
-from loader.paths import UnsafeNameError, data_dir, metadata_db_path, player_db_path, player_dir
-from loader.sync.api import (
+from loader.core.errors import BusyError, NotFoundError, OwnerMismatchError, UsageError
+from loader.core.paths import data_dir, metadata_db_path, player_db_path, player_dir
+from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
+from loader.sync.client import (
     AuthError,
     HaloApi,
-    NotAvailable,
+    NotAvailableError,
     SyncOptions,
     TransientError,
     get_tokens,
@@ -57,11 +56,12 @@ from loader.sync.store import (
     utc_now,
     write_atomic,
 )
+from loader.warehouse.players import tracked_players
 
 PAGE_SIZE = 25
 MAX_SYNC_ATTEMPTS = 5          # syncs that may fail on the same match before it is given up
 STATE_FLUSH_SECONDS = 2.0
-USAGE_ERRORS = (OwnerMismatchError, OwnerUnknownError, DatabaseBusyError, UnsafeNameError, ValueError)
+USAGE_ERRORS = (UsageError, BusyError)
 UGC_CALLS = {   # asset kind -> (raw.matches columns, SPNKr discovery_ugc method)
     "map": ("map_asset_id", "map_version_id", "get_map"),
     "game_variant": ("game_variant_asset_id", "game_variant_version_id", "get_ugc_game_variant"),
@@ -188,8 +188,8 @@ class PlayerSync:
         try:
             body = await self.api.fetch(f"profile of {self.gamertag!r}",
                                         lambda: self.api.client.profile.get_user_by_gamertag(self.gamertag))
-        except NotAvailable as exc:
-            raise ValueError(f"gamertag {self.gamertag!r} not found by the Halo profile service ({exc}): check the "
+        except NotAvailableError as exc:
+            raise NotFoundError(f"gamertag {self.gamertag!r} not found by the Halo profile service ({exc}): check the "
                              "spelling or pass --xuid") from None
         from spnkr.models.profile import User
         return User(**json.loads(body)).xuid
@@ -220,7 +220,7 @@ class PlayerSync:
         while True:
             body = await self.api.fetch(
                 f"match history from {start}",
-                lambda: self.api.client.stats.get_match_history(self.xuid, start=start, count=PAGE_SIZE))
+                lambda start=start: self.api.client.stats.get_match_history(self.xuid, start=start, count=PAGE_SIZE))
             write_atomic(self.inbox, f"history_{start}_{stamp()}.json", body)
             self.report.history_pages += 1
             try:
@@ -268,7 +268,7 @@ class PlayerSync:
         if "stats" in parts:
             try:
                 body = await self.api.fetch(f"match stats {mid}", lambda: client.stats.get_match_stats(mid))
-            except NotAvailable as exc:
+            except NotAvailableError as exc:
                 self.state.unavailable[mid] = str(exc)
                 self.state.pending.pop(mid, None)
                 self.report.unavailable.append(mid)
@@ -305,7 +305,7 @@ class PlayerSync:
         try:
             body = await self.api.fetch(f"match skill {mid}",
                                         lambda: self.api.client.skill.get_match_skill(mid, humans))
-        except NotAvailable as exc:
+        except NotAvailableError as exc:
             self.no_part(mid, "skill", str(exc))
             return
         write_atomic(self.inbox, f"skill_{mid}.json", body)
@@ -323,7 +323,7 @@ class PlayerSync:
                 self.no_part(mid, "film", "the film has no highlight-events chunk")
                 return
             chunk = await self.api.fetch_blob(f"film chunk of match {mid}", url)
-        except NotAvailable as exc:
+        except NotAvailableError as exc:
             self.no_part(mid, "film", str(exc))
             return
         write_atomic(self.inbox, f"{film.custom_data.film_major_version}_{mid}.gzip", chunk)
@@ -355,7 +355,7 @@ class PlayerSync:
         try:
             body = await self.api.fetch("career rank",
                                         lambda: self.api.client.economy.get_player_career_rank(self.xuid))
-        except (NotAvailable, TransientError) as exc:
+        except (NotAvailableError, TransientError) as exc:
             self.report.notes.append(f"career rank not fetched: {exc}")
             self.state.career_rank_due = isinstance(exc, TransientError)
             return
@@ -459,7 +459,7 @@ class ReferenceSync:
     async def fetch_one(self, key: str, name: str, call) -> None:
         try:
             body = await self.api.fetch(key.replace("_", " "), call)
-        except NotAvailable as exc:
+        except NotAvailableError as exc:
             self.state.unavailable_assets[key] = str(exc)
             self.report.unavailable.append(key)
             return
@@ -478,7 +478,6 @@ async def sync(gamertags: Sequence[str] | None, xuid: int | None = None, root: P
     options = options or SyncOptions.from_env()
     report = SyncReport()
     if gamertags is None:
-        from loader.build import tracked_players   # here: it imports dbt
         players = [(p.gamertag, None) for p in tracked_players(root)]
     else:
         players = [(g, xuid) for g in gamertags]
@@ -496,14 +495,14 @@ async def sync(gamertags: Sequence[str] | None, xuid: int | None = None, root: P
                 try:
                     await PlayerSync(api, gamertag, player_xuid, root, player_report).run()
                     synced.append(player_db_path(gamertag, root))
-                except (TransientError, NotAvailable) as exc:
+                except (TransientError, NotAvailableError) as exc:
                     player_report.error = str(exc)
                 except USAGE_ERRORS as exc:
                     player_report.error, player_report.usage_error = str(exc), True
             if synced:
                 try:
                     await ReferenceSync(api, root, report.reference).run(synced)
-                except (DatabaseBusyError, ValueError) as exc:
+                except USAGE_ERRORS as exc:
                     report.reference.error = str(exc)
         except AuthError as exc:
             report.auth_error = str(exc)

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import duckdb
 
+from loader.core.errors import UsageError
+
 STATE_NAME = "sync_state.json"
 INBOX_NAME = "inbox"
 LOADABLE_SUFFIXES = (".json", ".gzip")
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def stamp() -> str:
@@ -78,7 +80,7 @@ def _load_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is damaged ({exc}): fix or delete it (it only lists matches to retry "
+        raise UsageError(f"{path} is damaged ({exc}): fix or delete it (it only lists matches to retry "
                          "and matches the API does not have)") from exc
     return data if isinstance(data, dict) else {}
 

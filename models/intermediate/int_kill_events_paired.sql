@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='match_id') }}
 {#-
-    Kill pairing (DESIGN.md): a `kill` event of player A and a `death` event of player B (A <> B) in
+    Kill pairing (docs/definitions.md): a `kill` event of player A and a `death` event of player B (A <> B) in
     the same match within 5 ms form one kill A -> B. Each event pairs at most once; opponents
     (different last_team_id in the match) are preferred, then the smallest time gap, then the
     earliest events. Matching is greedy in rounds: in each round every pair that is the best

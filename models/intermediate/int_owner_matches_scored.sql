@@ -1,5 +1,5 @@
 {#-
-    performance_score (0-100), DESIGN.md: for each metric the share of the owner's EARLIER matches
+    performance_score (0-100), docs/definitions.md: for each metric the share of the owner's EARLIER matches
     whose value is <= this match's (deaths per minute: >=), weighted; metrics missing in this match
     (or without any earlier value) drop out and the remaining weights are re-normalised; null with
     fewer than 10 earlier matches. Metrics, weights and the weighting: macros/performance_score.sql

@@ -1,0 +1,40 @@
+"""`halo demo`: generate demo players, load, build, docs, and print what each player would read first."""
+
+import argparse
+
+from loader.cli.console import err, out
+from loader.cli.exits import EXIT_OK, EXIT_REJECTED
+from loader.core.paths import data_dir
+from loader.demo.pipeline import DOCS_INDEX, run_demo
+
+
+def run(args: argparse.Namespace) -> int:
+    root = data_dir()
+    err.print(f"halo demo: {args.players} players x {args.matches} matches into {root} ...")
+    result = run_demo(root, players=args.players, matches_per_player=args.matches, seed=args.seed,
+                      docs=not args.no_docs)
+    by_name = {s.gamertag: s for s in result.summaries}
+    for build in result.builds:
+        s = by_name.get(build.name)
+        out.print(f"[bold]{build.name}[/bold]: build {'ok' if build.success else 'FAILED'} in {build.seconds:.1f} s, "
+                  f"{build.tests_passed} tests passed, {build.tests_failed} failed")
+        if s is None:
+            continue
+        win_rate = f"{s.win_rate:.0%}" if s.win_rate is not None else "-"
+        out.print(f"  {s.matches} matches, win rate {win_rate}, most played map {s.top_map or '-'}")
+        if s.nemesis:
+            out.print(f"  nemesis: {s.nemesis} (killed you {s.nemesis_kills} times)")
+        if s.best_teammate:
+            out.print(f"  best teammate: {s.best_teammate} ({s.best_teammate_win_rate:.0%} wins together)")
+    root_players = root / "players"
+    out.print(f"player databases: {root_players}/<player-dir>/stats.duckdb")
+    out.print(f"season archives:  {root_players}/<player-dir>/archive/season=<season>/")
+    out.print(f"metadata:         {root / 'warehouse' / 'metadata.duckdb'}")
+    if result.docs is not None:
+        out.print(f"docs site:        {DOCS_INDEX}  (halo docs --serve to browse it)")
+    out.print(f"demo documents:   {result.source_dir}   ({result.rejected} rejected) in {result.seconds:.0f} s")
+    failed = [b for b in result.builds if not b.success]
+    for build in failed:
+        err.print(f"[red]build failed for {build.name}:[/red] {'; '.join(build.errors[:3])}")
+    docs_failed = result.docs is not None and not result.docs.success
+    return EXIT_REJECTED if failed or result.rejected or docs_failed else EXIT_OK

@@ -1,0 +1,68 @@
+"""`halo load matches|reference PATH...`: validate documents and write them, with a progress bar and a summary."""
+
+import argparse
+import contextlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loader.cli.console import err, out
+from loader.cli.exits import EXIT_OK, EXIT_REJECTED
+from loader.ingest.documents import iter_sources
+from loader.ingest.load_matches import load_matches, parse_xuid
+from loader.ingest.load_reference import load_reference
+from loader.ingest.writer import LoadResult
+
+PROGRESS_THRESHOLD = 200  # files; shorter loads print only the summary
+
+
+def progress_callback(total_hint: int) -> tuple[Progress | None, Callable[[int, int], None] | None]:
+    if total_hint < PROGRESS_THRESHOLD:
+        return None, None
+    bar = Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                   transient=True)
+    task = bar.add_task("load", total=total_hint)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def count_files(paths: Sequence[Path]) -> int:
+    return sum(1 for _ in iter_sources(paths))
+
+
+def print_summary(title: str, result: LoadResult) -> None:
+    counts = result.counts
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(justify="left", overflow="fold")
+    table.add_column(justify="right", overflow="fold")
+    table.add_row("database", str(result.database))
+    table.add_row("documents read", str(result.read))
+    table.add_row("loaded (new)", str(counts.loaded))
+    table.add_row("unchanged", str(counts.unchanged))
+    table.add_row("replaced (newer copy)", str(counts.replaced))
+    if counts.older_ignored:
+        table.add_row("ignored (older copy)", str(counts.older_ignored))
+    table.add_row("rejected", str(counts.rejected))
+    table.add_row("time", f"{result.seconds:.2f} s")
+    out.print(table)
+    for rejection in result.rejections[:20]:
+        where = f" match {rejection.match_id}" if rejection.match_id else ""
+        out.print(f"[red]rejected[/red] {rejection.source.path}{where}: {rejection.reason}")
+    if len(result.rejections) > 20:
+        out.print(f"... and {len(result.rejections) - 20} more: SELECT source_path, reason FROM raw.rejected")
+
+
+def run(args: argparse.Namespace) -> int:
+    total = count_files(args.paths)
+    bar, callback = progress_callback(total)
+    if args.what == "matches":
+        xuid = parse_xuid(args.xuid) if args.xuid else None
+        with bar or contextlib.nullcontext():
+            result = load_matches(args.player, args.paths, xuid=xuid, progress=callback)
+        print_summary(f"halo load matches --player {args.player}", result)
+    else:
+        with bar or contextlib.nullcontext():
+            result = load_reference(args.paths, progress=callback)
+        print_summary("halo load reference", result)
+    return EXIT_REJECTED if result.counts.rejected else EXIT_OK

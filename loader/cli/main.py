@@ -1,0 +1,87 @@
+"""`halo` command line: the parser, and the one place where errors become exit codes.
+
+Each command lives in its own module of this package (`loader.cli.<command>`, a `run(args)` function); a command's
+module is imported only when that command runs, so `halo build` does not import the loader's validation stack
+(pydantic models, Polars, SPNKr) and `halo load` does not import dbt. Exit codes: `loader.cli.exits`.
+"""
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from loader.cli.console import error_line, show_stage_logs
+from loader.cli.exits import EXIT_USAGE, exit_code_of
+from loader.core.errors import HaloError
+
+COMMAND_MODULES = {"load": "load", "build": "build", "docs": "docs", "export": "export", "demo": "demo",
+                   "sync": "sync"}
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but usage errors end with our one error line and EXIT_USAGE."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        error_line(message)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="halo", description="Halo Infinite stats warehouse (data root: HALO_DATA_DIR, "
+                                                     "default ./data)")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    load = commands.add_parser("load", help="validate API JSON and load it").add_subparsers(
+        dest="what", required=True, parser_class=ArgumentParser)
+    matches = load.add_parser("matches", help="match stats, history, skill, film highlights, career rank")
+    matches.add_argument("--player", required=True, help="the player's gamertag (names their database)")
+    matches.add_argument("--xuid", help="the player's XUID; required on the first load of a player")
+    matches.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    reference = load.add_parser("reference", help="medals, maps, playlists, modes, career track, calendars")
+    reference.add_argument("paths", nargs="+", type=Path, help="files or directories")
+
+    build = commands.add_parser("build", help="dbt build of players (metadata first when it changed), in-process")
+    who = build.add_mutually_exclusive_group(required=True)
+    who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
+    who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    build.add_argument("--full", action="store_true",
+                       help="rebuild everything from the raw layer (dbt build --full-refresh: every model and test)")
+
+    sync = commands.add_parser("sync", help="fetch new matches from the Halo Infinite API (SPNKr) and load them")
+    sync_who = sync.add_mutually_exclusive_group(required=True)
+    sync_who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
+    sync_who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    sync.add_argument("--xuid", help="the player's XUID on a first sync (default: looked up by gamertag)")
+
+    demo = commands.add_parser("demo", help="generate demo players, load, build all, docs, summary")
+    demo.add_argument("--players", type=int, default=3, help="how many demo players (default 3)")
+    demo.add_argument("--matches", type=int, default=300, help="matches per player (default 300)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the generator (default 7)")
+    demo.add_argument("--no-docs", action="store_true", help="skip dbt docs generate")
+
+    export = commands.add_parser("export", help="write a player's original documents to a portable folder")
+    export.add_argument("--player", required=True, help="the player's gamertag")
+    export.add_argument("folder", type=Path, help="where to write (created)")
+
+    docs = commands.add_parser("docs", help="dbt docs generate (and serve on localhost)")
+    docs.add_argument("--player", help="player whose database the catalog is read from (default: the first)")
+    docs.add_argument("--serve", action="store_true", help="serve the docs site on localhost")
+    docs.add_argument("--port", type=int, default=8080, help="port of the docs server (default 8080)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    show_stage_logs()
+    try:
+        command = importlib.import_module(f"loader.cli.{COMMAND_MODULES[args.command]}")
+        return command.run(args)
+    except HaloError as exc:
+        error_line(str(exc))
+        return exit_code_of(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Where data lives: `HALO_DATA_DIR` and the player directories inside it."""
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+from loader.core.errors import UnsafeNameError
+from loader.core.settings import settings
+
+PLAYER_DB_NAME = "stats.duckdb"
+METADATA_DB_NAME = "metadata.duckdb"
+# The folders (in /dev/shm or the temporary folder) where a load's parsing workers leave their result files:
+# `halo-load-<pid>-<random>` (loader.ingest.load_matches.result_dir).
+RESULT_DIR_PREFIX = "halo-load-"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_MAX_SLUG = 48
+
+
+def data_dir() -> Path:
+    """The data root: `HALO_DATA_DIR`, default `./data`, made absolute."""
+    return settings.data_dir
+
+
+def player_dir_name(gamertag: str) -> str:
+    """A filesystem-safe, collision-free directory name for a gamertag.
+
+    Gamertags are case-insensitive, so the name is derived from the casefolded,
+    NFKC-normalised gamertag: a readable ASCII slug plus 10 hex digits of its
+    SHA-256, e.g. `spartan_001-6f1c...`. The result only ever contains
+    `[a-z0-9_-]`, so it can neither climb (`..`) nor nest (`/`).
+    """
+    key = unicodedata.normalize("NFKC", gamertag).strip().casefold()
+    if not key or not any(ch.isprintable() and not ch.isspace() for ch in key):
+        raise UnsafeNameError(f"gamertag {gamertag!r} is empty: give the player's gamertag")
+    slug = _UNSAFE.sub("_", key).strip("_")[:_MAX_SLUG] or "player"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:10]
+    return f"{slug}-{digest}"
+
+
+def player_dir(gamertag: str, root: Path | None = None) -> Path:
+    """`HALO_DATA_DIR/players/<player-dir>`, checked to lie inside the data root."""
+    base = (root or data_dir()) / "players"
+    path = (base / player_dir_name(gamertag)).resolve()
+    if path.parent != base.resolve():
+        raise UnsafeNameError(f"gamertag {gamertag!r} maps outside {base}")
+    return path
+
+
+def player_db_path(gamertag: str, root: Path | None = None) -> Path:
+    return player_dir(gamertag, root) / PLAYER_DB_NAME
+
+
+def metadata_db_path(root: Path | None = None) -> Path:
+    return (root or data_dir()) / "warehouse" / METADATA_DB_NAME

@@ -1,0 +1,301 @@
+"""Readers: turn files and directories into validated documents or precise rejections.
+
+Each document is recognised by its shape (its top-level keys), or, for film
+highlight chunks, by its name `<film-major-version>_<match-id>.gzip`. A reader
+never raises for bad input: it yields a `Rejected` naming the file, the match
+(when it can tell) and the field path.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
+from spnkr.film import highlight_events as spnkr_events
+
+from loader.api.base import to_pascal, typed_dict_of
+from loader.api.career_rank import CareerRank
+from loader.api.highlight_events import HighlightEvent, HighlightEvents
+from loader.api.match_history import MatchHistory
+from loader.api.match_skill import MatchSkill
+from loader.api.match_stats import MatchStats
+from loader.ingest.documents import Accepted, Rejected, Source, format_validation_error, reject_if_not_text
+from loader.ingest.shapes import (
+    FILM_CHUNK_NAME,
+    MATCH_ID_IN_BYTES,
+    NOT_STORED,
+    REFERENCE_MARKERS,
+    UUID_IN_NAME,
+    detect_kind,
+    detect_reference_kind,
+)
+
+# kind -> (model, what the user sees in messages)
+MATCH_KINDS: dict[str, type[BaseModel]] = {
+    "match_stats": MatchStats,
+    "match_history": MatchHistory,
+    "match_skill": MatchSkill,
+    "highlight_events": HighlightEvents,
+    "career_rank": CareerRank,
+}
+ACCEPTED_SHAPES = (
+    "match stats (MatchId, MatchInfo, Teams, Players), "
+    "match history (Start, Count, ResultCount, Results), "
+    "match skill (Value[].Id/ResultCode/Result; match id from MatchId or the file name), "
+    "career rank (CurrentProgress), "
+    "highlight events JSON (MatchId, FilmMajorVersion, Events), "
+    "film highlight chunk named <film-major-version>_<match-id>.gzip"
+)
+def _match_id_hint(source: Source) -> str | None:
+    found = MATCH_ID_IN_BYTES.search(source.data[:4096])
+    if found:
+        return found.group(1).decode("utf-8", "replace")
+    in_name = UUID_IN_NAME.search(source.path.name)
+    return in_name.group(0).lower() if in_name else None
+
+
+def read_document(source: Source) -> Accepted | Rejected:
+    """Validate one file's bytes as whichever match-side document it is."""
+    name_match = FILM_CHUNK_NAME.match(source.path.name)
+    if name_match:
+        return _read_film_chunk(source, int(name_match.group(1)), UUID(name_match.group(2)))
+    not_text = reject_if_not_text(source)
+    if not_text is not None:
+        return not_text
+    kind = detect_kind(source.data)
+    if kind is None:
+        return _reject_unrecognised(source)
+    hint = _match_id_hint(source)
+    try:
+        doc = FAST_ADAPTERS[kind].validate_json(source.data)
+    except ValidationError:
+        # Invalid, or holding an integer beyond 17 digits or an aware timestamp in year 1 or 9999: the model
+        # decides, with its messages (the fast schema accepts exactly what the model accepts, minus those values).
+        return _read_with_model(kind, source, hint)
+    problem = integrity_problem(kind, doc)
+    if problem is not None:
+        return _integrity_rejection(kind, source, hint, problem)
+    return _accept(kind, doc, source)
+
+
+def _read_with_model(kind: str, source: Source, hint: str | None) -> Accepted | Rejected:
+    """Validate with the pydantic model (exact messages), then check what the fast schema flags."""
+    try:
+        model = MATCH_KINDS[kind].model_validate_json(source.data)
+    except ValidationError as err:
+        where = f" (match {hint})" if hint else ""
+        first = err.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            return Rejected(source, f"not valid JSON{where}: {first['msg']}; the file is truncated or corrupt: "
+                                    "re-download it", kind, hint)
+        return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {format_validation_error(err)}; "
+                                "fix or re-download the file", kind, hint)
+    doc = model.model_dump()  # the same dicts, tuples and values as the fast schema's output
+    problem = integrity_problem(kind, doc)
+    if problem is None and _suspect_bytes(source.data):
+        problem = _out_of_range(model)
+    if problem is not None:
+        return _integrity_rejection(kind, source, hint, problem)
+    return _accept(kind, doc, source)
+
+
+def _integrity_rejection(kind: str, source: Source, hint: str | None, problem: str) -> Rejected:
+    where = f" (match {hint})" if hint else ""
+    return Rejected(source, f"invalid {kind.replace('_', ' ')}{where}: {problem}; fix or re-download the file",
+                    kind, hint)
+
+
+# Integers the raw tables can hold with room for summing a player's team entries: at most 17 digits.
+MAX_ABS_INT = 10**17 - 1
+MAX_TEAM_ENTRIES = 64
+# Cheap byte scans that decide whether a document needs the (slower) walk over every value:
+# long digit runs or exponents (big integers), and years at the edge of the calendar (timestamps
+# whose UTC form does not exist). Written as bytes.translate + find (C speed): a regular expression
+# doing the same costs as much as the validation itself, and a loose one (`\d[eE]\d`) matches the hex
+# digits of every UUID, which sent every document through the walk (~6x the validation).
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 18
+_NUMBER_STARTS = frozenset(b":,[")
+_SPACES = frozenset(b" \t\r\n")
+
+
+def _suspect_bytes(data: bytes) -> bool:
+    """True when the document may hold an integer beyond 17 digits (a long digit run or a JSON number with an
+    exponent) or a timestamp in year 1 or 9999. False positives only cost the exact walk."""
+    if b'"0001-' in data or b'"9999-' in data:
+        return True
+    numbers = data.translate(_DIGITS)
+    if _LONG_DIGIT_RUN in numbers:
+        return True
+    for marker in (b"0e", b"0E"):
+        at = numbers.find(marker)
+        while at >= 0:
+            i = at
+            while i > 0 and numbers[i - 1] in (48, 46):  # digits and the decimal point
+                i -= 1
+            if i > 0 and numbers[i - 1] == 45:  # a minus sign
+                i -= 1
+            while i > 0 and numbers[i - 1] in _SPACES:
+                i -= 1
+            if i > 0 and numbers[i - 1] in _NUMBER_STARTS:  # a number token, not hex digits inside a string
+                return True
+            at = numbers.find(marker, at + 1)
+    return False
+
+
+def _values(value: Any) -> Iterator[tuple[str, Any]]:
+    """(field path, leaf value) of a validated model, depth first."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, BaseModel):
+            stack.extend((f"{path}.{to_pascal(name)}" if path else to_pascal(name), v)
+                         for name, v in item.__dict__.items())
+        elif isinstance(item, (tuple, list)):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(item))
+        elif isinstance(item, dict):
+            for key, v in item.items():
+                stack.append((f"{path}[{key!r}]", key))
+                stack.append((f"{path}[{key!r}]", v))
+        else:
+            yield path, item
+
+
+def _out_of_range(model: Any) -> str | None:
+    for path, value in _values(model):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ABS_INT:
+            return f"{path}: {value} is out of range (at most 17 digits)"
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            try:
+                value.astimezone(dt.UTC)
+            except (OverflowError, ValueError):
+                return f"{path}: {value.isoformat()} has no UTC time within years 1-9999"
+    return None
+
+
+def _duplicate(values: Iterable[Any]) -> Any:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
+
+
+def _xuid_out_of_range(player_ids: Iterable[str]) -> str | None:
+    """A `xuid(N)` id whose N is not plain ASCII digits of a storable number (e.g. `xuid(²)`)."""
+    for player_id in player_ids:
+        if player_id.startswith("xuid(") and player_id.endswith(")") and player_id[5:-1].isdigit():
+            digits = player_id[5:-1]
+            if not digits.isascii() or len(digits) > 17:
+                return player_id
+    return None
+
+
+def integrity_problem(kind: str, doc: dict[str, Any]) -> str | None:
+    """What makes a schema-valid document (validated dicts) impossible to store as one consistent set of rows:
+    duplicate natural keys inside one document (a player or team listed twice, a skill entry twice, a match twice
+    on one history page), or None. Integers beyond 17 digits and timestamps without a UTC form are the fast
+    schema's checks (FAST_ADAPTERS), then `_out_of_range` on the model."""
+    if kind == "match_stats":
+        players = doc["players"]
+        player_ids = [p["player_id"] for p in players]
+        if len(set(player_ids)) != len(player_ids):
+            return f"Players: player {_duplicate(player_ids)} is listed twice"
+        team_ids = [t["team_id"] for t in doc["teams"]]
+        if len(set(team_ids)) != len(team_ids):
+            return f"Teams: team {_duplicate(team_ids)} is listed twice"
+        bad = _xuid_out_of_range(player_ids)
+        if bad is not None:
+            return f"Players: player id {bad[:40]} is not a valid XUID"
+        many = next((p["player_id"] for p in players if len(p["player_team_stats"]) > MAX_TEAM_ENTRIES), None)
+        if many is not None:
+            return f"Players: player {many} has more than {MAX_TEAM_ENTRIES} PlayerTeamStats entries"
+    elif kind == "match_skill":
+        ids = [v["id"] for v in doc["value"]]
+        dup = _duplicate(ids)
+        if dup is not None:
+            return f"Value: player {dup} is listed twice"
+        bad = _xuid_out_of_range(ids)
+        if bad is not None:
+            return f"Value: player id {bad[:40]} is not a valid XUID"
+    elif kind == "match_history":
+        dup = _duplicate(r["match_id"] for r in doc["results"])
+        if dup is not None:
+            return f"Results: match {dup} is listed twice"
+    return None
+
+
+def _flag_calendar_edge(value: dt.datetime) -> dt.datetime:
+    """An aware timestamp in year 1 or 9999 may have no UTC form: send the document to the model's walk."""
+    if value.tzinfo is not None and (value.year == 1 or value.year == 9999):
+        raise ValueError("timestamp at the edge of the calendar")
+    return value
+
+
+# The hot path validates into plain dicts (TypedDicts generated from the models: same fields, aliases, defaults,
+# constraints). Its integers are range-checked and its aware timestamps checked for the calendar's edge years in
+# the schema itself, so a valid document needs no byte scan or value walk; a document failing any of it is
+# validated again with the model (`_read_with_model`), which gives the messages and runs the exact checks.
+_CHECKED_LEAVES = {
+    int: Annotated[int, Field(ge=-MAX_ABS_INT, le=MAX_ABS_INT)],
+    dt.datetime: Annotated[dt.datetime, AfterValidator(_flag_calendar_edge)],
+}
+FAST_ADAPTERS: dict[str, TypeAdapter] = {kind: TypeAdapter(typed_dict_of(model, _CHECKED_LEAVES))
+                                         for kind, model in MATCH_KINDS.items()}
+
+
+def _reject_unrecognised(source: Source) -> Rejected:
+    try:
+        MatchHistory.model_validate_json(source.data)  # cheapest way to get a JSON syntax error message
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            return Rejected(source, f"not valid JSON: {first['msg']}; re-download the file")
+    for marker, message in NOT_STORED.items():
+        if marker in source.data:
+            return Rejected(source, message)
+    if detect_reference_kind(source.data) is not None or any(marker in source.data for marker in REFERENCE_MARKERS):
+        return Rejected(source, "looks like reference data (medals, assets, career track, calendars): "
+                                "load it with `halo load reference`")
+    return Rejected(source, f"not a recognised document; accepted shapes are: {ACCEPTED_SHAPES}")
+
+
+def _accept(kind: str, doc: dict[str, Any], source: Source) -> Accepted | Rejected:
+    """An accepted document; `model` is the validated dicts (field names as keys)."""
+    if kind == "match_stats" or kind == "highlight_events":
+        return Accepted(kind, str(doc["match_id"]), doc["match_id"], source, doc)
+    if kind == "match_skill":
+        match_id = doc["match_id"]
+        if match_id is None:
+            in_name = UUID_IN_NAME.search(source.path.name)
+            if in_name is None:
+                return Rejected(source, "match skill has no match id: add a top-level MatchId or put the "
+                                        "match id in the file name (e.g. skill_<match-id>.json)", kind)
+            match_id = UUID(in_name.group(0))
+        return Accepted(kind, str(match_id), match_id, source, doc)
+    if kind == "match_history":
+        return Accepted(kind, source.sha256, None, source, doc)
+    # career_rank: one snapshot per observation time; the file's mtime stands in when the document has none
+    observed_at = doc["observed_at"] or source.mtime
+    spartan = doc["spartan_id"] or ""
+    return Accepted(kind, f"{spartan}@{observed_at.astimezone(dt.UTC).isoformat()}", None, source, doc)
+
+
+def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted | Rejected:
+    """Decode a highlight chunk with SPNKr's reader; any decoding failure rejects the chunk."""
+    try:
+        events = [HighlightEvent(**event._asdict()) for event in spnkr_events.read(source.data, version)]
+    except Exception as exc:  # zlib.error, spnkr FilmReadError, bitstring errors: all mean a bad chunk
+        return Rejected(source, f"corrupt film highlight chunk (version {version}): {type(exc).__name__}: {exc}; "
+                                "re-download the film chunk", "highlight_events", str(match_id))
+    if not events:
+        return Rejected(source, f"film highlight chunk (version {version}) holds no events: truncated or not a "
+                                "highlight chunk; re-download it", "highlight_events", str(match_id))
+    model = HighlightEvents(match_id=match_id, film_major_version=version, events=tuple(events))
+    problem = _out_of_range(model)
+    if problem is not None:
+        return Rejected(source, f"corrupt film highlight chunk (version {version}): {problem}; re-download the "
+                                "film chunk", "highlight_events", str(match_id))
+    return Accepted("highlight_events", str(match_id), match_id, source, model.model_dump())

@@ -1,0 +1,155 @@
+"""`halo build`: rebuild metadata when its raw data changed, then every requested player in-process."""
+
+import multiprocessing
+import multiprocessing.queues
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+
+from loader.core.duckdb_files import connect_for_writing, require_metadata_db
+from loader.core.errors import DatabaseBusyError
+from loader.core.paths import data_dir, player_db_path
+from loader.core.settings import settings
+from loader.warehouse.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject, target_dir
+from loader.warehouse.players import PlayerFile, tracked_players
+
+
+def busy_outcome(name: str, database: Path, what: str) -> BuildOutcome | None:
+    """A failed outcome when another process holds `database` (after the bounded wait), else None.
+
+    dbt needs the file for writing; a dashboard's read-only connection, a load or another build blocks it.
+    Checked before dbt starts so the player gets this message instead of dbt's lock error.
+    """
+    if not database.exists():
+        return None
+    try:
+        connect_for_writing(database, what).close()
+    except DatabaseBusyError as exc:
+        return BuildOutcome(name=name, errors=[f"{exc} Close the readers of this file (dashboards, notebooks, "
+                                               "`duckdb` shells) and run halo build again."])
+    return None
+
+
+def metadata_fingerprint(path: Path) -> str:
+    """A digest of every stored reference document: it changes exactly when reference data changed."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("SELECT md5(coalesce(string_agg(kind || ':' || doc_id || ':' || sha256, ',' "
+                           "ORDER BY kind, doc_id), '')) FROM raw.documents").fetchall()
+    return rows[0][0]
+
+
+def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome | None:
+    """Run the metadata build when the reference documents differ from the last successful build."""
+    path = require_metadata_db(root, models=False)
+    stamp = path.parent / METADATA_FINGERPRINT_NAME
+    try:
+        current = metadata_fingerprint(path)
+    except duckdb.IOException:  # a writer (halo load reference, another build) holds it: wait (bounded) or report
+        busy = busy_outcome("metadata", path, "metadata database")
+        if busy is not None:
+            return busy
+        current = metadata_fingerprint(path)
+    if stamp.exists() and stamp.read_text() == current:
+        return None
+    busy = busy_outcome("metadata", path, "metadata database")  # readers are fine above, not for a rebuild
+    if busy is not None:
+        return busy
+    outcome = project.build_metadata()
+    if outcome.success:
+        stamp.write_text(current)
+    return outcome
+
+
+# Builds of several players run in worker processes, one per core (at most 2 by default; HALO_BUILD_WORKERS sets the
+# number, 1 = all in this process). dbt's per-node work is Python under one GIL, so a second process uses the
+# second core. Workers get this process's parsed manifest (they do not parse). On Linux they are forked (as the
+# load's workers; DuckDB connections of this process are closed by then); elsewhere spawned, which costs each an
+# import of dbt (~2.5 s), so there it starts at 4 players.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+PARALLEL_MIN_PLAYERS = 2 if START_METHOD == "fork" else 4
+
+
+def build_workers(players: int) -> int:
+    """How many processes build `players` players (HALO_BUILD_WORKERS, else the default above)."""
+    asked = settings.build_workers
+    if asked is not None:
+        return max(1, min(asked, players))
+    if players < PARALLEL_MIN_PLAYERS:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1, players))
+
+
+def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutcome:
+    """Build one player unless another process holds its file."""
+    # new reference data changes names in every row: the player's build state then no longer matches
+    # (see DbtProject.fingerprint) and the build is a full one
+    return (busy_outcome(player.gamertag, player.database, f"player database of {player.gamertag!r}")
+            or project.build_player(player.gamertag, player.database, full=full))
+
+
+_worker: dict = {}
+
+
+def _start_worker(root: Path, state: tuple[bytes, str], slots: "multiprocessing.queues.Queue[int]") -> None:
+    project = DbtProject.from_parsed_state(root, state)
+    project.artifacts_dir = target_dir() / "halo-workers" / str(slots.get())
+    _worker["project"] = project
+
+
+def _build_in_worker(job: tuple[int, PlayerFile, bool]) -> tuple[int, BuildOutcome]:
+    index, player, full = job
+    try:
+        return index, build_one(_worker["project"], player, full)
+    except Exception as exc:  # a worker reports, never takes the other players down with it
+        return index, BuildOutcome(name=player.gamertag, errors=[f"build worker failed: {exc!r}"])
+
+
+def build_players(
+    gamertags: Sequence[str] | None,
+    root: Path | None = None,
+    on_player: Callable[[BuildOutcome], None] | None = None,
+    full: bool = False,
+    project: DbtProject | None = None,
+) -> tuple[BuildOutcome | None, list[BuildOutcome]]:
+    """Build the named players (or all when `gamertags` is None); one failure never stops the others.
+
+    `full` forces a full `dbt build` (every model and test) even where an update would do (see dbt_runner);
+    `project` lets a long-lived process reuse its parsed project. Several players are built by worker processes
+    (see build_workers); outcomes are returned in the players' order, `on_player` is called as each finishes.
+    """
+    root = root or data_dir()
+    project = project or DbtProject(root)
+    metadata = build_metadata_if_changed(project, root)
+    if metadata is not None and not metadata.success:
+        return metadata, []
+    players = (tracked_players(root) if gamertags is None
+               else [PlayerFile(g, player_db_path(g, root)) for g in gamertags])
+    workers = build_workers(len(players))
+    outcomes: list[BuildOutcome | None] = [None] * len(players)
+    if workers == 1:
+        for index, player in enumerate(players):
+            outcomes[index] = build_one(project, player, full)
+            if on_player:
+                on_player(outcomes[index])
+        return metadata, outcomes  # type: ignore[return-value]
+    context = multiprocessing.get_context(START_METHOD)
+    slots = context.Queue()
+    for slot in range(1, workers + 1):
+        slots.put(slot)
+    state = project.parsed_state()  # parsed here once; the workers do not parse
+    try:
+        with context.Pool(workers, initializer=_start_worker, initargs=(root, state, slots)) as pool:
+            jobs = [(index, player, full) for index, player in enumerate(players)]
+            for index, outcome in pool.imap_unordered(_build_in_worker, jobs):
+                outcomes[index] = outcome
+                if on_player:
+                    on_player(outcome)
+            pool.close()  # workers exit normally (their dbt state cleaned up), not terminated
+            pool.join()
+    finally:
+        slots.close()
+        slots.join_thread()
+    return metadata, outcomes  # type: ignore[return-value]

@@ -1,0 +1,354 @@
+"""Run the dbt project in-process: parse once, then `dbt build` per player with the same manifest.
+
+Every player file is named `stats.duckdb` and per-player settings come from the
+profile's environment variables (HALO_PLAYER_DB, HALO_ARCHIVE_DIR), so one
+parsed manifest serves every player. dbt-duckdb keeps its DuckDB connection in
+a class-level environment; it is closed after each player so the file lock is
+released before the next process or player needs it.
+"""
+
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loader.core.paths import PLAYER_DB_NAME, data_dir, metadata_db_path
+from loader.core.settings import settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class BuildOutcome:
+    """What one `dbt build` did: success, node counts, tests passed/failed, errors, time."""
+
+    name: str
+    success: bool = False
+    seconds: float = 0.0
+    mode: str = "full"
+    models: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. why an update fell back to a full build
+
+
+def dbt_args(command: str, target: str, *extra: str) -> list[str]:
+    """`build --project-dir … --target …`; `command` may hold several words (`docs generate`)."""
+    return [*command.split(), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+            "--target", target, "--quiet", *extra]
+
+
+# In-process player builds: what a `dbt build` from the shell does per invocation but a build of one player after
+# another does not need. manifest.json and graph.gpickle (0.9 s per invocation for this project) are not rewritten
+# for every player, only run_results.json is (write_run_results); no anonymous usage events. dbt's own loggers are
+# off: they format and scrub every debug event (about 90 per node) before filtering by level, ~7% of a player's
+# build; InfoLog writes the info-level lines to logs/dbt.log instead. DBT_LOG_LEVEL_FILE (e.g. debug) brings dbt's
+# file logger back.
+def lean_flags() -> tuple[str, ...]:
+    dbt_file_log = bool(os.environ.get("DBT_LOG_LEVEL_FILE"))
+    return (*(() if dbt_file_log else ("--log-level-file", "none")), "--log-level", "none",
+            "--no-write-json", "--no-send-anonymous-usage-stats")
+
+
+def log_dir() -> Path:
+    """dbt's log folder, as dbt resolves it (DBT_LOG_PATH, else `logs` in the project)."""
+    return Path(os.environ["DBT_LOG_PATH"]) if os.environ.get("DBT_LOG_PATH") else PROJECT_DIR / "logs"
+
+
+class InfoLog:
+    """A dbtRunner callback appending dbt's info, warning and error lines to logs/dbt.log (the lines dbt's file
+    logger writes at `--log-level-file info`), with secrets (DBT_ENV_SECRET_*) scrubbed as dbt does."""
+
+    LEVELS = frozenset({"info", "warn", "error"})
+
+    def __init__(self) -> None:
+        from dbt_common.exceptions.base import env_secrets
+
+        self._secrets = env_secrets()
+        self._lock = threading.Lock()
+        self._file = None
+        if not os.environ.get("DBT_LOG_LEVEL_FILE"):
+            folder = log_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            self._file = open(folder / "dbt.log", "a", encoding="utf8")  # noqa: SIM115 (closed by close())
+
+    def __call__(self, msg: object) -> None:
+        info = msg.info  # type: ignore[attr-defined]
+        if self._file is None or info.level not in self.LEVELS:
+            return
+        text = info.msg
+        for secret in self._secrets:
+            text = text.replace(secret, "*****")
+        with self._lock:
+            self._file.write(f"{info.ts.ToJsonString()[:23]} [{info.level:<5}] [{info.thread}]: {text}\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def target_dir() -> Path:
+    """dbt's target folder, as dbt resolves it (DBT_TARGET_PATH, relative to the project, else `target`)."""
+    return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
+def write_run_results(result: object) -> None:
+    """target/run_results.json of an in-process run (dbt's own file, skipped with --no-write-json).
+
+    Written to a temporary name and renamed: parallel build workers write it too, and a reader never sees a
+    half-written file (the last player's results win)."""
+    run = getattr(result, "result", None)
+    if run is not None and hasattr(run, "write"):
+        path = target_dir()
+        path.mkdir(parents=True, exist_ok=True)
+        partial = path / f"run_results.json.{os.getpid()}.tmp"
+        run.write(str(partial))
+        os.replace(partial, path / "run_results.json")
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for one dbt invocation (the profile reads them), then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def release_duckdb() -> None:
+    """Close dbt-duckdb's shared DuckDB handle so the player file's lock is released."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            try:
+                env.close()
+            finally:
+                DuckDBConnectionManager._ENV = None
+
+
+def summarise(name: str, result: object, started: float) -> BuildOutcome:
+    """Count models and tests from a dbtRunnerResult."""
+    outcome = BuildOutcome(name=name, success=bool(getattr(result, "success", False)),
+                           seconds=time.perf_counter() - started)
+    run = getattr(result, "result", None)
+    for node_result in getattr(run, "results", None) or []:
+        kind = str(getattr(node_result.node, "resource_type", ""))
+        status = str(node_result.status)
+        if kind.endswith("test") or kind.endswith("unit_test"):
+            if status in ("pass", "TestStatus.Pass"):
+                outcome.tests_passed += 1
+            elif status not in ("skipped", "RunStatus.Skipped"):
+                outcome.tests_failed += 1
+        elif kind.endswith("model"):
+            outcome.models += 1
+        if status in ("error", "fail", "RunStatus.Error", "TestStatus.Fail", "TestStatus.Error"):
+            outcome.errors.append(f"{node_result.node.name}: {node_result.message}")
+    exception = getattr(result, "exception", None)
+    if exception is not None:
+        outcome.errors.append(str(exception))
+    return outcome
+
+
+# `halo build` of a player whose warehouse was fully built by this same project (same models, tests, macros,
+# seeds: the fingerprint of the parsed manifest, kept beside the player's file) runs an *update*: the models that
+# hold data (tables, incremental marts, the season archive) are rebuilt; views are not re-created (their SQL is
+# unchanged and they exist), and tests are not re-run (unit tests depend on the code alone; data tests ran with the
+# last full build and run again with every full build: after a project or reference-data change, with
+# HALO_BUILD_FULL=1, or `dbt build` from the shell). A failed update falls back to a full build.
+BUILD_STATE_NAME = "build.state"
+METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: the reference data last built
+UPDATE_SELECT = ("config.materialized:table", "config.materialized:incremental", "config.materialized:external")
+# dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution. An
+# update's nodes are mostly small queries waiting on DuckDB: four at once measured faster there (about 0.2 s of an
+# update of 25 matches); for full builds four were no faster than two. HALO_DBT_THREADS sets both.
+PLAYER_THREADS = 2
+UPDATE_THREADS = 4
+
+
+def manifest_fingerprint(manifest: object) -> str:
+    """A digest of everything a build runs: node and unit-test SQL checksums, configs, macros of the project."""
+    parts = []
+    for group in ("nodes", "unit_tests", "sources"):
+        for uid, node in sorted((getattr(manifest, group, None) or {}).items()):
+            checksum = getattr(getattr(node, "checksum", None), "checksum", "")
+            config = getattr(node, "config", None)
+            settings_text = json.dumps(config.to_dict(), sort_keys=True, default=str) if config else ""
+            parts.append(f"{uid}:{checksum}:{settings_text}")
+    for uid, macro in sorted((getattr(manifest, "macros", None) or {}).items()):
+        if macro.package_name == "halo":
+            parts.append(f"{uid}:{hashlib.sha256(macro.macro_sql.encode()).hexdigest()}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def dump_manifest(manifest: object) -> bytes:
+    """A parsed manifest as bytes for another process: its public fields, pickled. (dbt's own
+    Manifest.__reduce_ex__ passes its fields positionally and is out of step with them in dbt 1.11: an unpickled
+    manifest can have one lookup in another's place.) The private lookups and lock are rebuilt on use."""
+    return pickle.dumps({f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest)
+                         if not f.name.startswith("_")})
+
+
+def load_manifest(data: bytes) -> object:
+    from dbt.contracts.graph.manifest import Manifest
+
+    return Manifest(**pickle.loads(data))
+
+
+class DbtProject:
+    """The dbt project, parsed once for the player target and reused for every player."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or data_dir()
+        self._manifest = None
+        self._fingerprint: str | None = None
+        self._pristine = b""
+        # dbt's compiled/run SQL of this process's builds (`--target-path`); None = the target folder. Parallel
+        # build workers each get their own, so two processes never write the same file.
+        self.artifacts_dir: Path | None = None
+
+    def parsed_state(self) -> tuple[bytes, str]:
+        """The parsed manifest (pickled, as parsed: before any run) and its fingerprint, for a build worker."""
+        self.manifest()
+        return self._pristine, self._fingerprint or ""
+
+    @classmethod
+    def from_parsed_state(cls, root: Path, state: tuple[bytes, str]) -> "DbtProject":
+        """The project in a build worker: the parent's parse, not a parse of its own."""
+        project = cls(root)
+        project._manifest = load_manifest(state[0])
+        project._pristine, project._fingerprint = state
+        return project
+
+    def _env(self, player_db: Path) -> dict[str, str]:
+        return {"HALO_DATA_DIR": str(self.root), "HALO_PLAYER_DB": str(player_db),
+                "HALO_ARCHIVE_DIR": str(player_db.parent / "archive")}
+
+    def build_metadata(self) -> BuildOutcome:
+        """`dbt build --target metadata` (its own parse: other models are enabled on that target).
+
+        It writes to target/metadata/: dbt keeps one partial-parse state per target folder, and a metadata
+        parse in target/ would make the next player build parse the project from scratch (~5 s).
+        """
+        from dbt.cli.main import dbtRunner
+
+        started = time.perf_counter()
+        with environment(HALO_DATA_DIR=str(self.root), HALO_PLAYER_DB=str(self.root / "unused" / PLAYER_DB_NAME)):
+            try:
+                result = dbtRunner().invoke(dbt_args("build", "metadata", "--target-path",
+                                                     str(target_dir() / "metadata")))
+            finally:
+                release_duckdb()
+        return summarise("metadata", result, started)
+
+    def manifest(self) -> object:
+        """Parse the project for the player target once."""
+        if self._manifest is None:
+            from dbt.cli.main import dbtRunner
+
+            # The same profile values for every parse, whatever the data folder: dbt keys its partial-parse state
+            # (target/partial_parse.msgpack, still written; manifest.json is not) on the connection settings, so a
+            # later halo process, for any player and any HALO_DATA_DIR, parses only what changed (~1.5 s instead of
+            # ~6 s). Nothing is opened at parse time and no model reads these paths; builds set the real ones.
+            parse_root = PROJECT_DIR / ".halo-parse"
+            with environment(HALO_DATA_DIR=str(parse_root), HALO_PLAYER_DB=str(parse_root / PLAYER_DB_NAME),
+                             HALO_ARCHIVE_DIR=str(parse_root / "archive")):
+                log = InfoLog()
+                try:
+                    result = dbtRunner(callbacks=[log]).invoke(dbt_args("parse", "player", *lean_flags()))
+                finally:
+                    log.close()
+            if not result.success:
+                raise RuntimeError(f"dbt parse failed: {result.exception}")
+            self._manifest = result.result
+            # fingerprinted and kept (dump_manifest, 30 ms) as parsed: a run mutates the manifest's nodes (compiled SQL,
+            # relation names)
+            self._fingerprint = manifest_fingerprint(self._manifest)
+            self._pristine = dump_manifest(self._manifest)
+        return self._manifest
+
+    def fingerprint(self) -> str:
+        """What a player's last full build must match for an update to do: the parsed project and the
+        reference data it was built against (new names change every row)."""
+        self.manifest()
+        stamp = metadata_db_path(self.root).parent / METADATA_FINGERPRINT_NAME
+        return f"{self._fingerprint}:{stamp.read_text().strip() if stamp.exists() else ''}"
+
+    def build_player(self, name: str, player_db: Path, extra: Sequence[str] = (), full: bool = False) -> BuildOutcome:
+        """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
+
+        An update (see BUILD_STATE_NAME) when the player was fully built by this same project and `full` is not
+        asked for. Unit tests are not part of it (they do not read the player's data; see lean_flags too).
+        """
+        from dbt.cli.main import dbtRunner
+
+        started = time.perf_counter()
+        if not player_db.exists():
+            return BuildOutcome(name=name, errors=[f"no database at {player_db}: load the player's matches first"])
+        manifest = self.manifest()
+        state = player_db.parent / BUILD_STATE_NAME
+        full = full or settings.build_full
+        # Built before by another project version or against other reference data: incremental marts would
+        # keep old rows (old names, old logic), so everything is rebuilt from the raw layer.
+        stale = state.exists() and state.read_text().strip() != self.fingerprint()
+        update = not full and not extra and state.exists() and not stale
+        threads = settings.dbt_threads or (UPDATE_THREADS if update else PLAYER_THREADS)
+        run_options = ("--threads", str(threads))
+        if self.artifacts_dir is not None:
+            run_options += ("--target-path", str(self.artifacts_dir))
+        if update:
+            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *run_options, *lean_flags())
+        else:
+            # unit tests read fixed fixtures, never the player's data, and the reference_data tests check the shared
+            # metadata tables again (the metadata build tests them): `halo build` leaves both to the test suite and
+            # to `dbt build` / `dbt test` from the shell (README, Building)
+            excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data") if not extra else ()
+            refresh = ("--full-refresh",) if (full or stale) and not extra else ()
+            args = dbt_args("build", "player", *run_options, *excludes, *refresh, *lean_flags(), *extra)
+            state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
+        log = InfoLog()
+        with environment(**self._env(player_db)):
+            try:
+                result = dbtRunner(manifest=manifest, callbacks=[log]).invoke(args)
+            finally:
+                log.close()
+                release_duckdb()
+        write_run_results(result)
+        outcome = summarise(name, result, started)
+        if update and not outcome.success:
+            # e.g. the player's file was recreated since its last build: views are missing; build it fully
+            retry = self.build_player(name, player_db, extra, full=True)
+            retry.seconds = time.perf_counter() - started
+            retry.notes.append("update failed, built fully: " + "; ".join(outcome.errors[:3]))
+            return retry
+        outcome.mode = "update" if update else "full"
+        if outcome.success and not update and not extra:
+            state.write_text(self.fingerprint())
+        return outcome
+
+    def docs_generate(self, player_db: Path) -> BuildOutcome:
+        from dbt.cli.main import dbtRunner
+
+        started = time.perf_counter()
+        with environment(**self._env(player_db)):
+            try:
+                result = dbtRunner(manifest=self.manifest()).invoke(dbt_args("docs generate", "player"))
+            finally:
+                release_duckdb()
+        return summarise("docs", result, started)

@@ -1,0 +1,38 @@
+"""The habits that keep the code as laid out (README, "Code layout"): ruff's rules and the import-linter
+contract of the stages, both configured in pyproject.toml. They run here, so the test command fails on either."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / args[0]), *args[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_finds_nothing() -> None:
+    proc = run_tool("ruff", "check", "--no-cache", ".")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_contracts_are_kept() -> None:
+    proc = run_tool("lint-imports", "--no-cache")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the three contracts of pyproject.toml were checked, not zero
+    assert proc.stdout.count(" KEPT") == 3, proc.stdout
+
+
+def test_nothing_reads_outside_the_checkout() -> None:
+    """The project stands on its own: no code, test or README line reaches for a folder beside the checkout."""
+    offenders = []
+    for path in [*ROOT.glob("loader/**/*.py"), *ROOT.glob("tests/*.py"), *ROOT.glob("bench/*.py"), ROOT / "README.md",
+                 *ROOT.glob("models/**/*.yml"), ROOT / "dbt_project.yml", ROOT / "profiles.yml"]:
+        if path == Path(__file__).resolve():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "../shared" in text or "DESIGN.md" in text:
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == [], offenders

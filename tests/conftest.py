@@ -1,6 +1,8 @@
 """Shared test fixtures: the real API samples vendored in tests/fixtures (see its README for their provenance)."""
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,27 @@ REFERENCE = FIXTURES / "reference"
 OWNER_XUID = 2533274900000017
 OWNER_ID = f"xuid({OWNER_XUID})"
 MATCH_STATS_FILES = sorted(RESPONSES.glob("get_match_stats*.json")) + [FILM / "match_stats.json"]
+
+
+_STARTED = time.monotonic()
+WALL_TIME_LIMIT_MINUTES = 10
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets its own dbt target and log folders (in-process `halo build`, `halo docs`
+    and their subprocesses inherit them), so two workers never write one partial_parse.msgpack."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        os.environ["DBT_TARGET_PATH"] = f"target/pytest-{worker}"
+        os.environ["DBT_LOG_PATH"] = str(ROOT / "logs" / f"pytest-{worker}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    minutes = (time.monotonic() - _STARTED) / 60
+    terminalreporter.write_line(f"test suite wall time: {minutes:.1f} min (to stay under {WALL_TIME_LIMIT_MINUTES} "
+                                "min on a 2-core machine)")
 
 
 def read_json(path: Path) -> dict:

@@ -77,7 +77,7 @@ def test_build_killed_mid_run_then_the_next_build_succeeds(loaded: Path) -> None
 def hold_read_only(db: Path) -> subprocess.Popen:
     """A dashboard: another process with a read-only connection on the file, kept open."""
     code = (f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
-            "c.execute('SELECT count(*) FROM raw.matches').fetchall(); print('reading', flush=True); time.sleep(120)")
+            "c.execute('SELECT count(*) FROM raw.matches').fetchall(); print('reading', flush=True); time.sleep(3600)")  # killed by the test
     reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "reading"
     return reader

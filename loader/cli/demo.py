@@ -5,7 +5,8 @@ import argparse
 from loader.cli.console import err, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED
 from loader.core.paths import data_dir
-from loader.demo.pipeline import DOCS_INDEX, run_demo
+from loader.demo.pipeline import run_demo
+from loader.warehouse.dbt_runner import target_dir
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"season archives:  {root_players}/<player-dir>/archive/season=<season>/")
     out.print(f"metadata:         {root / 'warehouse' / 'metadata.duckdb'}")
     if result.docs is not None:
-        out.print(f"docs site:        {DOCS_INDEX}  (halo docs --serve to browse it)")
+        out.print(f"docs site:        {target_dir() / 'index.html'}  (halo docs --serve to browse it)")
     out.print(f"demo documents:   {result.source_dir}   ({result.rejected} rejected) in {result.seconds:.0f} s")
     failed = [b for b in result.builds if not b.success]
     for build in failed:

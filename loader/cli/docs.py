@@ -9,7 +9,7 @@ from loader.cli.exits import EXIT_OK, EXIT_REJECTED
 from loader.core.duckdb_files import require_metadata_db
 from loader.core.errors import NotFoundError
 from loader.core.paths import player_db_path
-from loader.warehouse.dbt_runner import PROJECT_DIR, DbtProject
+from loader.warehouse.dbt_runner import DbtProject, target_dir
 from loader.warehouse.players import tracked_players
 
 
@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if not outcome.success:
         err.print(f"[red]dbt docs generate failed:[/red] {'; '.join(outcome.errors)}")
         return EXIT_REJECTED
-    out.print(f"docs site: {PROJECT_DIR / 'target' / 'index.html'}")
+    out.print(f"docs site: {target_dir() / 'index.html'}")
     if args.serve:
         return subprocess.call([sys.executable, "-m", "http.server", str(args.port), "--bind", "127.0.0.1",
-                                "--directory", str(PROJECT_DIR / "target")])
+                                "--directory", str(target_dir())])
     return EXIT_OK

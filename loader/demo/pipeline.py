@@ -12,7 +12,7 @@ from loader.demo import generate_demo
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
 from loader.warehouse.build import build_players
-from loader.warehouse.dbt_runner import PROJECT_DIR, BuildOutcome, DbtProject
+from loader.warehouse.dbt_runner import BuildOutcome, DbtProject
 
 
 @dataclass
@@ -83,4 +83,3 @@ def run_demo(root: Path, players: int = 3, matches_per_player: int = 300, seed: 
     return DemoResult(source, metadata, builds, docs_outcome, summaries, rejected, time.perf_counter() - started)
 
 
-DOCS_INDEX = PROJECT_DIR / "target" / "index.html"

@@ -75,9 +75,9 @@ def test_build_killed_mid_run_then_the_next_build_succeeds(loaded: Path) -> None
 
 
 def hold_read_only(db: Path) -> subprocess.Popen:
-    """A dashboard: another process with a read-only connection on the file, kept open."""
+    """A dashboard: another process with a read-only connection on the file, kept open until the test kills it."""
     code = (f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
-            "c.execute('SELECT count(*) FROM raw.matches').fetchall(); print('reading', flush=True); time.sleep(3600)")  # killed by the test
+            "c.execute('SELECT count(*) FROM raw.matches').fetchall(); print('reading', flush=True); time.sleep(3600)")
     reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "reading"
     return reader

@@ -287,3 +287,67 @@ def test_new_reference_data_rebuilds_every_player_fully_even_in_later_runs(
             for d in match_docs(player_folders(root)[gamertag]))
         assert query(player_db_path(gamertag, root), "SELECT count(*) FROM main.match_stats WHERE map_asset_id = ? "
                      "AND map_name IS DISTINCT FROM ?", [renamed["AssetId"], renamed["PublicName"]]) == [(0,)]
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_docs_server_ends_with_halo_and_a_used_port_is_one_line(
+        demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """SIGTERM to `halo docs --serve` leaves no web server behind; a port already in use is one line, exit 2."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    root, _ = demo
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        used = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "loader.cli", "docs", "--serve", "--port", str(used)], env=env,
+                              capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: port {used} is already in use on 127.0.0.1: stop what "
+                                                "uses it or give another with --port"]
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "loader.cli", "docs", "--serve", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=2).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "docs server did not come up"
+                time.sleep(0.5)
+        children = _children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    finally:
+        server.kill()
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect(("127.0.0.1", port))
+
+
+def test_docs_of_a_player_nobody_loaded_is_one_line(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    root, _ = demo
+    proc = subprocess.run([sys.executable, "-m", "loader.cli", "docs", "--player", "Nobody"],
+                          env=dict(os.environ, HALO_DATA_DIR=str(root)), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: no player 'Nobody' under ") and "Traceback" not in proc.stderr

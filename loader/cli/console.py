@@ -5,12 +5,21 @@ Output to a file or a pipe is never wrapped or cut at a terminal width.
 """
 
 import logging
-import sys
 
 from rich.console import Console
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+UNCUT_WIDTH = 100_000  # a file or a pipe has no width: tables and paths are never folded at 80 columns
+
+
+def _console(stderr: bool) -> Console:
+    console = Console(stderr=stderr, soft_wrap=True, highlight=False)
+    if not console.is_terminal:
+        console.width = UNCUT_WIDTH
+    return console
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 
 class _ConsoleHandler(logging.Handler):
@@ -30,7 +39,3 @@ def show_stage_logs() -> None:
 def error_line(message: str) -> None:
     """The one line a failed command ends with."""
     err.print(f"[red]error:[/red] {message}")
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()

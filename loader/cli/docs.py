@@ -1,13 +1,15 @@
 """`halo docs [--serve]`: dbt docs generate against one player's database, and serve the site on localhost."""
 
 import argparse
-import subprocess
-import sys
+import errno
+import functools
+import http.server
+from pathlib import Path
 
 from loader.cli.console import err, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED
 from loader.core.duckdb_files import require_metadata_db
-from loader.core.errors import NotFoundError
+from loader.core.errors import BusyError, NotFoundError
 from loader.core.paths import player_db_path
 from loader.warehouse.dbt_runner import DbtProject, target_dir
 from loader.warehouse.players import tracked_players
@@ -18,6 +20,9 @@ def run(args: argparse.Namespace) -> int:
     players = tracked_players()
     if args.player:
         database = player_db_path(args.player)
+        if not database.is_file():
+            raise NotFoundError(f"no player {args.player!r} under {database.parent.parent}: load their matches first "
+                                "(halo load matches --player ...) or name a loaded player")
     elif players:
         database = players[0].database
     else:
@@ -28,6 +33,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     out.print(f"docs site: {target_dir() / 'index.html'}")
     if args.serve:
-        return subprocess.call([sys.executable, "-m", "http.server", str(args.port), "--bind", "127.0.0.1",
-                                "--directory", str(target_dir())])
+        serve(target_dir(), args.port)
     return EXIT_OK
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve(folder: Path, port: int) -> None:
+    """Serve `folder` on 127.0.0.1 in this process (so the server ends with `halo`: Ctrl-C, SIGTERM) until stopped."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise BusyError(f"port {port} is already in use on 127.0.0.1: stop what uses it or give another with "
+                            "--port") from None
+        raise
+    out.print(f"serving {folder} on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+    with server:
+        server.serve_forever()

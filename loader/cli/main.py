@@ -9,10 +9,11 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 from loader.cli.console import error_line, show_stage_logs
-from loader.cli.exits import EXIT_USAGE, exit_code_of
+from loader.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_of
 from loader.core.errors import HaloError
 
 COMMAND_MODULES = {"load": "load", "build": "build", "docs": "docs", "export": "export", "demo": "demo",
@@ -31,6 +32,8 @@ class ArgumentParser(argparse.ArgumentParser):
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="halo", description="Halo Infinite stats warehouse (data root: HALO_DATA_DIR, "
                                                      "default ./data)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('halo-warehouse')}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
     load = commands.add_parser("load", help="validate API JSON and load it").add_subparsers(
@@ -73,7 +76,12 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments:
+        parser.print_help()
+        return EXIT_OK
+    args = parser.parse_args(arguments)
     show_stage_logs()
     try:
         command = importlib.import_module(f"loader.cli.{COMMAND_MODULES[args.command]}")
@@ -81,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HaloError as exc:
         error_line(str(exc))
         return exit_code_of(exc)
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

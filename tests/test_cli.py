@@ -1,0 +1,52 @@
+"""CLI conventions: `halo --version`, bare `halo` prints the help, every option has help text, and output to a
+file or a pipe is never cut at a terminal's width."""
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from conftest import OWNER_XUID, RESPONSES
+
+from loader.cli.main import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def halo(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "loader.cli", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+def test_version_and_bare_halo() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    proc = halo("--version")
+    assert (proc.returncode, proc.stdout.strip()) == (0, f"halo {version}")
+    bare = halo()
+    assert bare.returncode == 0
+    assert bare.stdout.startswith("usage: halo ") and "{load,build,sync,demo,export,docs}" in bare.stdout
+
+
+def test_every_option_has_help_text() -> None:
+    missing = []
+
+    def walk(parser, path: str) -> None:
+        for action in parser._actions:
+            if action.help is None and action.option_strings:
+                missing.append(f"{path} {action.option_strings[0]}")
+            if action.help is None and not action.option_strings and not action.choices:
+                missing.append(f"{path} {action.dest}")
+            for name, sub in (action.choices or {}).items() if isinstance(action.choices, dict) else ():
+                walk(sub, f"{path} {name}")
+    walk(build_parser(), "halo")
+    assert missing == []
+
+
+def test_summary_to_a_pipe_keeps_whole_paths(tmp_path: Path) -> None:
+    root = tmp_path / ("a-data-folder-whose-name-alone-is-longer-than-eighty-columns-" + "x" * 30)
+    proc = halo("load", "matches", "--player", "Spartan001", "--xuid", str(OWNER_XUID),
+                str(RESPONSES / "get_match_stats.json"), HALO_DATA_DIR=str(root))
+    assert proc.returncode == 0, proc.stderr
+    database = next(root.glob("players/*/stats.duckdb"))
+    assert str(database) in proc.stdout  # on one line, not folded

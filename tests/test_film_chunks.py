@@ -79,7 +79,7 @@ def test_the_good_chunk_still_loads_its_640_events(tmp_path: Path) -> None:
 def test_a_chunk_named_with_the_other_layout_is_rejected_with_the_rename(tmp_path: Path, version: int) -> None:
     path = stage(tmp_path, f"{version}_{ODDBALL_ID}.gzip", CHUNK38.read_bytes())
     result = load(tmp_path, path, ODDBALL)
-    reason = (f"film chunk named version {version} does not decode as version {version} (event 0 (xuid "
+    reason = (f"film highlight chunk named version {version} does not decode as version {version} (event 0 (xuid "
               f"{OWNER_XUID}, kill at 47053 ms) has the gamertag 'n001\\x00\\x00\\x00\\x00\\x00\\x00\\x03', not "
               f"printable text of 1-16 characters); " + RENAME_HINT.format(example=38, id=ODDBALL_ID))
     assert [(r.source.path, r.kind, r.match_id, r.reason) for r in result.rejections] == [
@@ -95,7 +95,7 @@ def test_a_chunk_named_with_the_other_layout_is_rejected_with_the_rename(tmp_pat
 def test_a_version_spnkr_does_not_read_is_rejected(tmp_path: Path, version: int, example: int) -> None:
     path = stage(tmp_path, f"{version}_{ODDBALL_ID}.gzip", CHUNK38.read_bytes())
     result = load(tmp_path, path)
-    reason = (f"film chunk named version {version}: SPNKr reads film major versions 30-41 only; "
+    reason = (f"film highlight chunk named version {version}: SPNKr reads film major versions 30-41 only; "
               + RENAME_HINT.format(example=example, id=ODDBALL_ID))
     assert [r.reason for r in result.rejections] == [reason]
     db = player_db_path(PLAYER, tmp_path / "data")

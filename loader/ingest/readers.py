@@ -302,10 +302,6 @@ def _versions_text(versions: Iterable[int]) -> str:
     return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
-def _layout_of(version: int) -> tuple[int, ...]:
-    return next((layout for layout in FILM_LAYOUTS if version in layout), FILM_LAYOUTS[0])
-
-
 def _decode_chunk(data: bytes, version: int) -> list[HighlightEvent]:
     return [HighlightEvent(**event._asdict()) for event in spnkr_events.read(data, version)]
 
@@ -353,14 +349,14 @@ def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted |
         layout = _decodes_as(source.data, -1)
         found = (_rename_hint(layout, version, match_id) if layout else
                  "it decodes as none of them: re-download the film chunk")
-        return reject(f"film chunk named version {version}: SPNKr reads film major versions "
+        return reject(f"film highlight chunk named version {version}: SPNKr reads film major versions "
                       f"{_versions_text(KNOWN_FILM_VERSIONS)} only; {found}")
     try:
         events = _decode_chunk(source.data, version)
     except Exception as exc:  # zlib.error, spnkr FilmReadError, bitstring errors: all mean a bad chunk
         layout = _decodes_as(source.data, version)
         if layout is not None:
-            return reject(f"film chunk named version {version} does not decode as version {version} "
+            return reject(f"film highlight chunk named version {version} does not decode as version {version} "
                           f"({type(exc).__name__}: {exc}); {_rename_hint(layout, version, match_id)}")
         return reject(f"corrupt film highlight chunk (version {version}): {type(exc).__name__}: {exc}; "
                       "re-download the film chunk")
@@ -371,8 +367,8 @@ def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted |
     if problem is not None:
         layout = _decodes_as(source.data, version)
         if layout is not None:
-            return reject(f"film chunk named version {version} does not decode as version {version} ({problem}); "
-                          f"{_rename_hint(layout, version, match_id)}")
+            return reject(f"film highlight chunk named version {version} does not decode as version {version} "
+                          f"({problem}); {_rename_hint(layout, version, match_id)}")
         return reject(f"corrupt film highlight chunk (version {version}): {problem}; re-download the film chunk")
     model = HighlightEvents(match_id=match_id, film_major_version=version, events=tuple(events))
     problem = _out_of_range(model)

@@ -22,6 +22,7 @@ from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name
 from loader.core.settings import settings
 from loader.ingest import raw_tables
 from loader.ingest.documents import Accepted, Rejected, iter_sources, read_source
+from loader.ingest.film_checks import FILM_KIND, reject_foreign_films
 from loader.ingest.flatten import flatten_tables
 from loader.ingest.readers import read_document
 from loader.ingest.writer import DocKey, LoadResult, ParsedBatch, transaction, write_parsed_batch
@@ -141,7 +142,11 @@ def load_matches(
             con.execute(f"SET memory_limit = '{memory_limit}'")
             owner = owner_xuid(con)
             with transaction(con), paused_gc():
+                films_before = dict(con.execute("SELECT doc_id, sha256 FROM raw.documents WHERE kind = ?",
+                                                [FILM_KIND]).fetchall())
+                keys: list[DocKey] = []
                 for batch in parsed_batches(files, owner, pool, out_dir):
+                    keys.extend(k for k in batch.docs if k.kind in (FILM_KIND, "match_stats"))
                     counts = write_parsed_batch(con, batch, kind_tables=raw_tables.KIND_TABLES,
                                                 schemas=raw_tables.SCHEMAS, primary_keys=raw_tables.PRIMARY_KEYS,
                                                 shared_tables=raw_tables.SHARED_TABLES)
@@ -151,6 +156,8 @@ def load_matches(
                     del batch  # written: not held while the next batch is gathered
                     if progress:
                         progress(result.read, len(files))
+                # films against their matches' stats, known now for the whole load (see loader.ingest.film_checks)
+                result.rejections.extend(reject_foreign_films(con, keys, films_before, result.counts))
         finally:
             con.close()
     result.seconds = time.perf_counter() - started

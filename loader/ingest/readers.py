@@ -7,7 +7,7 @@ never raises for bad input: it yields a `Rejected` naming the file, the match
 """
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -283,19 +283,95 @@ def _accept(kind: str, doc: dict[str, Any], source: Source) -> Accepted | Reject
     return Accepted(kind, f"{spartan}@{observed_at.astimezone(dt.UTC).isoformat()}", None, source, doc)
 
 
+# Film major versions SPNKr 0.10.x reads (its test suite decodes real chunks of versions 30, 31 and 33-41), by
+# event layout: `spnkr.film.highlight_events._tokens` reads 39 and 40 with the gamertag 12 bytes later than every
+# other version. Within a layout the bytes do not tell versions apart (a 38 chunk decodes the same as 37 or 41).
+FILM_LAYOUTS: tuple[tuple[int, ...], ...] = ((*range(30, 39), 41), (39, 40))
+KNOWN_FILM_VERSIONS: tuple[int, ...] = tuple(range(30, 42))
+MAX_GAMERTAG_CHARS = 16  # the chunk's gamertag field: 16 UTF-16 characters
+
+
+def _versions_text(versions: Iterable[int]) -> str:
+    """(30, 31, ..., 38, 41) -> '30-38, 41'."""
+    runs: list[list[int]] = []
+    for version in sorted(versions):
+        if runs and version == runs[-1][-1] + 1:
+            runs[-1].append(version)
+        else:
+            runs.append([version])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
+
+
+def _decode_chunk(data: bytes, version: int) -> list[HighlightEvent]:
+    return [HighlightEvent(**event._asdict()) for event in spnkr_events.read(data, version)]
+
+
+def implausible_events(events: Sequence[HighlightEvent]) -> str | None:
+    """What makes decoded events garbage (a chunk read with the wrong layout): a gamertag that is empty, longer than
+    the chunk's field or holds control characters (NUL bytes of a shifted read). None when every gamertag is text."""
+    for index, event in enumerate(events):
+        gamertag = event.gamertag
+        if not gamertag or len(gamertag) > MAX_GAMERTAG_CHARS or not gamertag.isprintable():
+            return (f"event {index} (xuid {event.xuid}, {event.event_type} at {event.time_ms} ms) has the gamertag "
+                    f"{gamertag[:40]!r}, not printable text of 1-{MAX_GAMERTAG_CHARS} characters")
+    return None
+
+
+def _decodes_as(data: bytes, tried: int) -> tuple[int, ...] | None:
+    """The layout (its versions) other than `tried`'s with which the chunk decodes plausibly, or None."""
+    for layout in FILM_LAYOUTS:
+        if tried in layout:
+            continue
+        try:
+            events = _decode_chunk(data, layout[0])
+        except Exception:  # same failures as in `_read_film_chunk`
+            continue
+        if events and implausible_events(events) is None:
+            return layout
+    return None
+
+
+def _rename_hint(layout: tuple[int, ...], named: int, match_id: UUID) -> str:
+    below = [v for v in layout if v <= named]
+    example = max(below) if below else min(layout)
+    versions = _versions_text(layout)
+    return (f"it decodes as a chunk of version {versions}: rename it {example}_{match_id}.gzip (or "
+            f"<FilmMajorVersion>_{match_id}.gzip with the version in the film's metadata, one of {versions})")
+
+
 def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted | Rejected:
-    """Decode a highlight chunk with SPNKr's reader; any decoding failure rejects the chunk."""
+    """Decode a highlight chunk with SPNKr's reader; a decoding failure, a version SPNKr does not read or events
+    that are not plausible (the chunk read with the wrong layout) reject the chunk."""
+    def reject(reason: str) -> Rejected:
+        return Rejected(source, reason, "highlight_events", str(match_id))
+
+    if version not in KNOWN_FILM_VERSIONS:
+        layout = _decodes_as(source.data, -1)
+        found = (_rename_hint(layout, version, match_id) if layout else
+                 "it decodes as none of them: re-download the film chunk")
+        return reject(f"film highlight chunk named version {version}: SPNKr reads film major versions "
+                      f"{_versions_text(KNOWN_FILM_VERSIONS)} only; {found}")
     try:
-        events = [HighlightEvent(**event._asdict()) for event in spnkr_events.read(source.data, version)]
+        events = _decode_chunk(source.data, version)
     except Exception as exc:  # zlib.error, spnkr FilmReadError, bitstring errors: all mean a bad chunk
-        return Rejected(source, f"corrupt film highlight chunk (version {version}): {type(exc).__name__}: {exc}; "
-                                "re-download the film chunk", "highlight_events", str(match_id))
+        layout = _decodes_as(source.data, version)
+        if layout is not None:
+            return reject(f"film highlight chunk named version {version} does not decode as version {version} "
+                          f"({type(exc).__name__}: {exc}); {_rename_hint(layout, version, match_id)}")
+        return reject(f"corrupt film highlight chunk (version {version}): {type(exc).__name__}: {exc}; "
+                      "re-download the film chunk")
     if not events:
-        return Rejected(source, f"film highlight chunk (version {version}) holds no events: truncated or not a "
-                                "highlight chunk; re-download it", "highlight_events", str(match_id))
+        return reject(f"film highlight chunk (version {version}) holds no events: truncated or not a "
+                      "highlight chunk; re-download it")
+    problem = implausible_events(events)
+    if problem is not None:
+        layout = _decodes_as(source.data, version)
+        if layout is not None:
+            return reject(f"film highlight chunk named version {version} does not decode as version {version} "
+                          f"({problem}); {_rename_hint(layout, version, match_id)}")
+        return reject(f"corrupt film highlight chunk (version {version}): {problem}; re-download the film chunk")
     model = HighlightEvents(match_id=match_id, film_major_version=version, events=tuple(events))
     problem = _out_of_range(model)
     if problem is not None:
-        return Rejected(source, f"corrupt film highlight chunk (version {version}): {problem}; re-download the "
-                                "film chunk", "highlight_events", str(match_id))
+        return reject(f"corrupt film highlight chunk (version {version}): {problem}; re-download the film chunk")
     return Accepted("highlight_events", str(match_id), match_id, source, model.model_dump())

@@ -21,7 +21,7 @@ from loader.core.errors import OwnerMismatchError, OwnerUnknownError, UsageError
 from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name
 from loader.core.settings import settings
 from loader.ingest import raw_tables
-from loader.ingest.documents import Accepted, Rejected, iter_sources, read_source
+from loader.ingest.documents import Accepted, Rejected, Skipped, iter_sources, read_source
 from loader.ingest.flatten import flatten_tables
 from loader.ingest.readers import read_document
 from loader.ingest.writer import DocKey, LoadResult, ParsedBatch, transaction, write_parsed_batch
@@ -125,7 +125,8 @@ def load_matches(
     models); this process only classifies documents against what is stored and writes.
     """
     started = time.perf_counter()
-    files = list(iter_sources(paths))  # raises UsageError before anything is opened
+    skipped: list[Skipped] = []
+    files = list(iter_sources(paths, skipped))  # raises UsageError before anything is opened
     memory_limit = settings.load_memory_limit  # a bad setting too
     workers = load_workers() if len(files) >= PARALLEL_MIN_FILES else 0
     with contextlib.ExitStack() as stack:
@@ -134,7 +135,7 @@ def load_matches(
         out_dir = stack.enter_context(result_dir()) if workers > 1 else None
         pool = stack.enter_context(_pool(workers)) if workers > 1 else None
         con = open_player_db(gamertag, xuid, root)
-        result = LoadResult(database=player_db_path(gamertag, root))
+        result = LoadResult(database=player_db_path(gamertag, root), skipped=skipped)
         try:
             # One transaction holds the whole load: without a limit DuckDB keeps what it has not written out yet
             # in memory (up to 80% of RAM by default); with one it spills that to its temporary directory.
@@ -186,13 +187,14 @@ def result_dir() -> Iterator[str]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def remove_stale_result_dirs(base: str) -> None:
-    """Result folders of loads whose process is gone (killed before it could remove them): they hold memory."""
+def remove_stale_result_dirs(base: str, prefix: str = RESULT_DIR_PREFIX) -> None:
+    """Folders `<prefix><pid>-*` in `base` whose process is gone (killed before it could remove them): result
+    folders of loads (they hold memory), staging folders of exports."""
     if os.name != "posix":  # os.kill(pid, 0) is a probe only on POSIX (on Windows it ends the process)
         return
     for entry in os.scandir(base):
-        pid = entry.name[len(RESULT_DIR_PREFIX):].split("-", 1)[0]
-        if not (entry.name.startswith(RESULT_DIR_PREFIX) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if not (entry.name.startswith(prefix) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):
             continue
         try:
             os.kill(int(pid), 0)
@@ -327,7 +329,8 @@ def parse_chunk(task: tuple[int, list[str], int, str | None]) -> tuple[list[DocK
     accepted: list[tuple[int, Accepted]] = []
     with paused_gc():
         for index, path in enumerate(paths, start):
-            outcome = read_document(read_source(Path(path)))
+            source = read_source(Path(path))
+            outcome = source if isinstance(source, Rejected) else read_document(source)
             if isinstance(outcome, Accepted):
                 outcome = check_owner(outcome, owner)
             if isinstance(outcome, Rejected):

@@ -1,7 +1,9 @@
 """Where data lives: `HALO_DATA_DIR` and the player directories inside it."""
 
 import hashlib
+import os
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -64,3 +66,20 @@ def player_db_path(gamertag: str, root: Path | None = None) -> Path:
 
 def metadata_db_path(root: Path | None = None) -> Path:
     return (root or data_dir()) / "warehouse" / METADATA_DB_NAME
+
+
+def remove_stale_result_dirs(base: str, prefix: str = RESULT_DIR_PREFIX) -> None:
+    """Folders `<prefix><pid>-*` in `base` whose process is gone (killed before it could remove them): result
+    folders of loads (they hold memory), staging folders of exports."""
+    if os.name != "posix":  # os.kill(pid, 0) is a probe only on POSIX (on Windows it ends the process)
+        return
+    for entry in os.scandir(base):
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if not (entry.name.startswith(prefix) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            pass  # alive (or not ours to signal): leave it

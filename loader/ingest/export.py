@@ -18,8 +18,7 @@ from pathlib import Path
 import duckdb
 
 from loader.core.errors import ExportFailedError, NotFoundError, UsageError
-from loader.core.paths import player_db_path
-from loader.ingest.load_matches import remove_stale_result_dirs
+from loader.core.paths import player_db_path, remove_stale_result_dirs
 from loader.ingest.shapes import FILM_CHUNK_NAME
 
 INFO_NAME = "EXPORT_INFO.txt"

@@ -18,7 +18,7 @@ import duckdb
 
 from loader.core.duckdb_files import connect_for_writing, fetch_one
 from loader.core.errors import OwnerMismatchError, OwnerUnknownError, UsageError
-from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name
+from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name, remove_stale_result_dirs
 from loader.core.settings import settings
 from loader.ingest import raw_tables
 from loader.ingest.documents import Accepted, Rejected, Skipped, iter_sources, read_source
@@ -185,23 +185,6 @@ def result_dir() -> Iterator[str]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def remove_stale_result_dirs(base: str, prefix: str = RESULT_DIR_PREFIX) -> None:
-    """Folders `<prefix><pid>-*` in `base` whose process is gone (killed before it could remove them): result
-    folders of loads (they hold memory), staging folders of exports."""
-    if os.name != "posix":  # os.kill(pid, 0) is a probe only on POSIX (on Windows it ends the process)
-        return
-    for entry in os.scandir(base):
-        pid = entry.name[len(prefix):].split("-", 1)[0]
-        if not (entry.name.startswith(prefix) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry.path, ignore_errors=True)
-        except OSError:
-            pass  # alive (or not ours to signal): leave it
 
 
 @contextlib.contextmanager

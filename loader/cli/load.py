@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -44,13 +45,19 @@ def print_summary(title: str, result: LoadResult) -> None:
     if counts.older_ignored:
         table.add_row("ignored (older copy)", str(counts.older_ignored))
     table.add_row("rejected", str(counts.rejected))
+    if result.skipped:
+        table.add_row("skipped (not read)", str(len(result.skipped)))
     table.add_row("time", f"{result.seconds:.2f} s")
     out.print(table)
     for rejection in result.rejections[:20]:
         where = f" match {rejection.match_id}" if rejection.match_id else ""
-        out.print(f"[red]rejected[/red] {rejection.source.path}{where}: {rejection.reason}")
+        out.print(f"[red]rejected[/red] {escape(rejection.source.path_text)}{where}: {escape(rejection.reason)}")
     if len(result.rejections) > 20:
         out.print(f"... and {len(result.rejections) - 20} more: SELECT source_path, reason FROM raw.rejected")
+    for skipped in result.skipped[:20]:
+        out.print(f"[yellow]skipped[/yellow] {escape(skipped.path_text)}: {escape(skipped.reason)}")
+    if len(result.skipped) > 20:
+        out.print(f"... and {len(result.skipped) - 20} more skipped")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,4 +72,4 @@ def run(args: argparse.Namespace) -> int:
         with bar or contextlib.nullcontext():
             result = load_reference(args.paths, progress=callback)
         print_summary("halo load reference", result)
-    return EXIT_REJECTED if result.counts.rejected else EXIT_OK
+    return EXIT_REJECTED if result.counts.rejected or result.skipped else EXIT_OK

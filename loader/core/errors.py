@@ -44,3 +44,7 @@ class DatabaseBusyError(BusyError):
 
 class CredentialsMissingError(UsageError):
     """No Halo API tokens in the environment."""
+
+
+class ExportFailedError(HaloError):
+    """Writing an export failed (disk full, read-only folder): nothing of it was kept (exit 1)."""

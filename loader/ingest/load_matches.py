@@ -18,10 +18,10 @@ import duckdb
 
 from loader.core.duckdb_files import connect_for_writing, fetch_one
 from loader.core.errors import OwnerMismatchError, OwnerUnknownError, UsageError
-from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name
+from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name, remove_stale_result_dirs
 from loader.core.settings import settings
 from loader.ingest import raw_tables
-from loader.ingest.documents import Accepted, Rejected, iter_sources, read_source
+from loader.ingest.documents import Accepted, Rejected, Skipped, iter_sources, read_source
 from loader.ingest.film_checks import FILM_KIND, reject_foreign_films
 from loader.ingest.flatten import flatten_tables
 from loader.ingest.readers import read_document
@@ -126,7 +126,8 @@ def load_matches(
     models); this process only classifies documents against what is stored and writes.
     """
     started = time.perf_counter()
-    files = list(iter_sources(paths))  # raises UsageError before anything is opened
+    skipped: list[Skipped] = []
+    files = list(iter_sources(paths, skipped))  # raises UsageError before anything is opened
     memory_limit = settings.load_memory_limit  # a bad setting too
     workers = load_workers() if len(files) >= PARALLEL_MIN_FILES else 0
     with contextlib.ExitStack() as stack:
@@ -135,7 +136,7 @@ def load_matches(
         out_dir = stack.enter_context(result_dir()) if workers > 1 else None
         pool = stack.enter_context(_pool(workers)) if workers > 1 else None
         con = open_player_db(gamertag, xuid, root)
-        result = LoadResult(database=player_db_path(gamertag, root))
+        result = LoadResult(database=player_db_path(gamertag, root), skipped=skipped)
         try:
             # One transaction holds the whole load: without a limit DuckDB keeps what it has not written out yet
             # in memory (up to 80% of RAM by default); with one it spills that to its temporary directory.
@@ -191,22 +192,6 @@ def result_dir() -> Iterator[str]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def remove_stale_result_dirs(base: str) -> None:
-    """Result folders of loads whose process is gone (killed before it could remove them): they hold memory."""
-    if os.name != "posix":  # os.kill(pid, 0) is a probe only on POSIX (on Windows it ends the process)
-        return
-    for entry in os.scandir(base):
-        pid = entry.name[len(RESULT_DIR_PREFIX):].split("-", 1)[0]
-        if not (entry.name.startswith(RESULT_DIR_PREFIX) and pid.isdigit() and entry.is_dir(follow_symlinks=False)):
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry.path, ignore_errors=True)
-        except OSError:
-            pass  # alive (or not ours to signal): leave it
 
 
 @contextlib.contextmanager
@@ -334,7 +319,8 @@ def parse_chunk(task: tuple[int, list[str], int, str | None]) -> tuple[list[DocK
     accepted: list[tuple[int, Accepted]] = []
     with paused_gc():
         for index, path in enumerate(paths, start):
-            outcome = read_document(read_source(Path(path)))
+            source = read_source(Path(path))
+            outcome = source if isinstance(source, Rejected) else read_document(source)
             if isinstance(outcome, Accepted):
                 outcome = check_owner(outcome, owner)
             if isinstance(outcome, Rejected):

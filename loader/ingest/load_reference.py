@@ -25,6 +25,7 @@ from loader.ingest import reference_tables
 from loader.ingest.documents import (
     Accepted,
     Rejected,
+    Skipped,
     Source,
     format_validation_error,
     iter_sources,
@@ -57,7 +58,7 @@ def read_reference(source: Source) -> Accepted | Rejected:
     not_text = reject_if_not_text(source, "a JSON reference document")
     if not_text is not None:
         return not_text
-    kind = detect_reference_kind(source.data)
+    kind = detect_reference_kind(source.json_bytes)
     if kind is None:
         return _reject_unrecognised(source)
     label = KIND_LABELS[kind]
@@ -69,7 +70,7 @@ def read_reference(source: Source) -> Accepted | Rejected:
                                     "name it medals_<language>.json (e.g. medals_fr.json)", kind)
         language = name.group(1).lower().replace("_", "-")
     try:
-        model = KIND_MODELS[kind].model_validate_json(source.data)
+        model = KIND_MODELS[kind].model_validate_json(source.json_bytes)
     except ValidationError as err:
         return Rejected(source, f"invalid {label}: {format_validation_error(err)}", kind)
     # natural id: the asset id for UGC assets, the language for medal name files, else the kind (a singleton)
@@ -79,10 +80,10 @@ def read_reference(source: Source) -> Accepted | Rejected:
 
 def _reject_unrecognised(source: Source) -> Rejected:
     try:
-        from_json(source.data)
+        from_json(source.json_bytes)
     except ValueError as exc:
         return Rejected(source, f"not valid JSON: {exc}; re-download the file")
-    if detect_kind(source.data) is not None:
+    if detect_kind(source.json_bytes) is not None:
         return Rejected(source, "looks like match data (stats, history, skill, film, career rank): load it with "
                                 "`halo load matches --player <gamertag>`")
     return Rejected(source, f"not a recognised reference document; accepted shapes are: {ACCEPTED_SHAPES}")
@@ -112,8 +113,9 @@ def load_reference(
     stop the others.
     """
     started = time.perf_counter()
-    files = list(iter_sources(paths))  # raises UsageError before anything is opened
-    result = LoadResult(database=metadata_db_path(root))
+    skipped: list[Skipped] = []
+    files = list(iter_sources(paths, skipped))  # raises UsageError before anything is opened
+    result = LoadResult(database=metadata_db_path(root), skipped=skipped)
     accepted, rejected = read_batch(files, progress)
     con = open_metadata_db(root)
     try:
@@ -135,7 +137,8 @@ def read_batch(files: Iterable[Path], progress: Callable[[int, int], None] | Non
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     for done, path in enumerate(files, start=1):
-        outcome = read_reference(read_source(path))
+        source = read_source(path)
+        outcome = source if isinstance(source, Rejected) else read_reference(source)
         (accepted if isinstance(outcome, Accepted) else rejected).append(outcome)
         if progress:
             progress(done, len(files))

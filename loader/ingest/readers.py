@@ -63,12 +63,12 @@ def read_document(source: Source) -> Accepted | Rejected:
     not_text = reject_if_not_text(source)
     if not_text is not None:
         return not_text
-    kind = detect_kind(source.data)
+    kind = detect_kind(source.json_bytes)
     if kind is None:
         return _reject_unrecognised(source)
     hint = _match_id_hint(source)
     try:
-        doc = FAST_ADAPTERS[kind].validate_json(source.data)
+        doc = FAST_ADAPTERS[kind].validate_json(source.json_bytes)
     except ValidationError:
         # Invalid, or holding an integer beyond 17 digits or an aware timestamp in year 1 or 9999: the model
         # decides, with its messages (the fast schema accepts exactly what the model accepts, minus those values).
@@ -82,7 +82,7 @@ def read_document(source: Source) -> Accepted | Rejected:
 def _read_with_model(kind: str, source: Source, hint: str | None) -> Accepted | Rejected:
     """Validate with the pydantic model (exact messages), then check what the fast schema flags."""
     try:
-        model = MATCH_KINDS[kind].model_validate_json(source.data)
+        model = MATCH_KINDS[kind].model_validate_json(source.json_bytes)
     except ValidationError as err:
         where = f" (match {hint})" if hint else ""
         first = err.errors(include_url=False)[0]
@@ -248,7 +248,7 @@ FAST_ADAPTERS: dict[str, TypeAdapter] = {kind: TypeAdapter(typed_dict_of(model, 
 
 def _reject_unrecognised(source: Source) -> Rejected:
     try:
-        MatchHistory.model_validate_json(source.data)  # cheapest way to get a JSON syntax error message
+        MatchHistory.model_validate_json(source.json_bytes)  # cheapest way to get a JSON syntax error message
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         if first["type"] == "json_invalid":

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from loader.ingest.documents import Accepted, Rejected
+from loader.ingest.documents import Accepted, Rejected, Skipped
 
 FramesBuilder = Callable[[Iterable[Accepted], dt.datetime], dict[str, pl.DataFrame]]
 
@@ -184,12 +184,14 @@ def write_batch(
 
 @dataclass
 class LoadResult:
-    """Summary of one load: counts, the rejections (with reasons) and the elapsed time."""
+    """Summary of one load: counts, the rejections (with reasons), what was found and not read (`skipped`: FIFOs,
+    dangling links, folders that cannot be listed, with reasons; not stored) and the elapsed time."""
 
     database: Path
     read: int = 0
     counts: BatchCounts = field(default_factory=BatchCounts)
     rejections: list[Rejected] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
 
 

@@ -15,6 +15,7 @@ import duckdb
 
 from loader.core.errors import NotFoundError
 from loader.core.paths import player_db_path
+from loader.core.resources import refusals
 from loader.ingest.shapes import FILM_CHUNK_NAME
 
 INFO_NAME = "EXPORT_INFO.txt"
@@ -51,6 +52,7 @@ def _set_mtime(path: Path, mtime: dt.datetime) -> None:
     os.utime(path, (stamp, stamp))
 
 
+@refusals("halo export")
 def export_player(gamertag: str, folder: Path, root: Path | None = None) -> ExportResult:
     """Write every raw document of the player (read-only access to the DB) into `folder`."""
     db = player_db_path(gamertag, root)

@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
     report = asyncio.run(sync(players, xuid=xuid, options=SyncOptions.from_env()))
     if players is None and not report.players and report.auth_error is None:
         err.print("no tracked players under HALO_DATA_DIR/players: start with halo sync --player GAMERTAG")
+    if report.auth_error and not report.players:  # stopped at sign-in, before any player: that line is the report
+        error_line(report.auth_error)
+        return EXIT_USAGE
     print_report(report)
     return exit_code(report)
 

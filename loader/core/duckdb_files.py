@@ -1,7 +1,10 @@
 """Opening DuckDB files for writing, with a bounded wait and a clear message when another process holds them."""
 
+import contextlib
 import logging
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -45,6 +48,49 @@ def connect_for_writing(path: Path, what: str, wait_seconds: float | None = None
                 log.warning("waiting up to %.0f s for %s: another process has it open", wait_seconds, path)
                 told = True
             time.sleep(0.25)
+
+
+@contextlib.contextmanager
+def building(path: Path, what: str, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the one build of the DuckDB file `path` (metadata or a player): a lock on its folder, for the whole build.
+
+    DuckDB's own lock only lasts while a connection is open, and a build opens and closes several (the busy check,
+    dbt's run): a second `halo build` could start dbt between them and fail inside it. So builds take this lock
+    first: a second build of the same file waits up to `wait_seconds` (default `HALO_LOCK_WAIT_SECONDS`), saying so
+    once, then raises `DatabaseBusyError`. An advisory lock (flock) on the folder: nothing is created, a read-only
+    folder can be locked, and the lock goes with the process. Where there is no flock (Windows) this does nothing.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    if not path.parent.is_dir():  # nothing to build (the build says so)
+        yield
+        return
+    if wait_seconds is None:
+        wait_seconds = settings.lock_wait_seconds
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusyError(
+                        f"{what} {path} is busy: another halo build is building it; waited {wait_seconds:.0f} s. "
+                        f"Run halo build again when it has finished (or set HALO_LOCK_WAIT_SECONDS to wait "
+                        f"longer).") from None
+                if not told:
+                    log.warning("waiting up to %.0f s for %s: another halo build is building it", wait_seconds, path)
+                    told = True
+                time.sleep(0.25)
+        yield
+    finally:
+        os.close(fd)
 
 
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:

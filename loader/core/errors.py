@@ -18,6 +18,10 @@ class BusyError(HaloError):
     """Another process holds a DuckDB file this command must write (exit 2)."""
 
 
+class ResourceError(HaloError):
+    """The machine refused: a full disk, a read-only folder, no permission. The data is as it was (exit 3)."""
+
+
 class SettingError(UsageError):
     """A `HALO_*` environment variable holds a value that cannot be used; the message names the variable."""
 

@@ -19,6 +19,7 @@ import duckdb
 
 from loader.core.errors import ExportFailedError, NotFoundError, UsageError
 from loader.core.paths import player_db_path, remove_stale_result_dirs
+from loader.core.resources import refusals
 from loader.ingest.shapes import FILM_CHUNK_NAME
 
 INFO_NAME = "EXPORT_INFO.txt"
@@ -104,6 +105,7 @@ def _put_in_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@refusals("halo export")
 def export_player(gamertag: str, folder: Path, root: Path | None = None) -> ExportResult:
     """Write every raw document of the player (read-only access to the DB) into `folder`: written into a
     staging folder beside it and renamed at the end, so a failed export leaves no partial folder (and an earlier

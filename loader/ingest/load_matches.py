@@ -19,6 +19,7 @@ import duckdb
 from loader.core.duckdb_files import connect_for_writing, fetch_one
 from loader.core.errors import OwnerMismatchError, OwnerUnknownError, UsageError
 from loader.core.paths import RESULT_DIR_PREFIX, player_db_path, player_dir_name, remove_stale_result_dirs
+from loader.core.resources import refusals
 from loader.core.settings import settings
 from loader.ingest import raw_tables
 from loader.ingest.documents import Accepted, Rejected, Skipped, iter_sources, read_source
@@ -112,6 +113,7 @@ def load_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+@refusals("halo load matches")
 def load_matches(
     gamertag: str,
     paths: Sequence[Path],

@@ -21,6 +21,7 @@ from loader.api.reference import REFERENCE_MODELS
 from loader.api.ugc_assets import UGC_MODELS
 from loader.core.duckdb_files import connect_for_writing
 from loader.core.paths import metadata_db_path
+from loader.core.resources import refusals
 from loader.ingest import reference_tables
 from loader.ingest.documents import (
     Accepted,
@@ -102,6 +103,7 @@ def open_metadata_db(root: Path | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@refusals("halo load reference")
 def load_reference(
     paths: Sequence[Path],
     root: Path | None = None,

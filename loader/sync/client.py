@@ -92,6 +92,11 @@ async def get_tokens(session: Any) -> Tokens:
             raise AuthError(f"Azure app sign-in failed{f' (HTTP {status})' if status else ''}: the refresh token "
                             f"in {ENV_REFRESH_TOKEN} or the app's client id/secret is expired or invalid; "
                             "get a new refresh token (see README)") from None
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:  # no network, DNS, a proxy or firewall
+            host = getattr(exc, "host", None)
+            raise AuthError(f"Azure app sign-in failed: could not reach the Microsoft sign-in service"
+                            f"{f' ({host})' if host else ''}: {type(exc).__name__}; check the network connection, "
+                            "then run halo sync again") from None
         return Tokens(player.spartan_token.token, player.clearance_token.token)
     raise CredentialsMissingError(
         f"no Halo API credentials: set {ENV_SPARTAN} and {ENV_CLEARANCE}, or {ENV_CLIENT_ID}, {ENV_CLIENT_SECRET} "

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from loader.core.duckdb_files import connect_for_writing, require_metadata_db
-from loader.core.errors import DatabaseBusyError
+from loader.core.duckdb_files import building, connect_for_writing, require_metadata_db
+from loader.core.errors import DatabaseBusyError, ResourceError
 from loader.core.paths import data_dir, player_db_path
+from loader.core.resources import refusal, refusals, write_text_replacing
 from loader.core.settings import settings
 from loader.warehouse.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject, target_dir
 from loader.warehouse.players import PlayerFile, tracked_players
@@ -33,6 +34,17 @@ def busy_outcome(name: str, database: Path, what: str) -> BuildOutcome | None:
     return None
 
 
+def stop_if_refused(outcome: BuildOutcome) -> BuildOutcome:
+    """The outcome, unless dbt failed because the machine refused (a full disk, a read-only folder): every later
+    player would fail the same way, so the build stops there with one line (`refusals` turns it into a
+    ResourceError)."""
+    if not outcome.success:
+        refused = next((text for text in outcome.errors if refusal(OSError(text))), None)
+        if refused is not None:
+            raise OSError(refused)
+    return outcome
+
+
 def metadata_fingerprint(path: Path) -> str:
     """A digest of every stored reference document: it changes exactly when reference data changed."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -42,8 +54,19 @@ def metadata_fingerprint(path: Path) -> str:
 
 
 def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome | None:
-    """Run the metadata build when the reference documents differ from the last successful build."""
+    """Run the metadata build when the reference documents differ from the last successful build.
+
+    One build of the metadata at a time (`building`): a second `halo build` waits for the first (bounded), then
+    finds it built (nothing to do) or reports it busy."""
     path = require_metadata_db(root, models=False)
+    try:
+        with building(path, "metadata database"):
+            return _build_metadata_if_changed(project, path)
+    except DatabaseBusyError as exc:
+        return BuildOutcome(name="metadata", errors=[str(exc)])
+
+
+def _build_metadata_if_changed(project: DbtProject, path: Path) -> BuildOutcome | None:
     stamp = path.parent / METADATA_FINGERPRINT_NAME
     try:
         current = metadata_fingerprint(path)
@@ -57,9 +80,9 @@ def build_metadata_if_changed(project: DbtProject, root: Path) -> BuildOutcome |
     busy = busy_outcome("metadata", path, "metadata database")  # readers are fine above, not for a rebuild
     if busy is not None:
         return busy
-    outcome = project.build_metadata()
+    outcome = stop_if_refused(project.build_metadata())
     if outcome.success:
-        stamp.write_text(current)
+        write_text_replacing(stamp, current)  # never a half-written file (disk full)
     return outcome
 
 
@@ -83,11 +106,18 @@ def build_workers(players: int) -> int:
 
 
 def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutcome:
-    """Build one player unless another process holds its file."""
+    """Build one player unless another process holds its file (another build: `building`; a reader or a load:
+    `busy_outcome`)."""
+    what = f"player database of {player.gamertag!r}"
     # new reference data changes names in every row: the player's build state then no longer matches
     # (see DbtProject.fingerprint) and the build is a full one
-    return (busy_outcome(player.gamertag, player.database, f"player database of {player.gamertag!r}")
-            or project.build_player(player.gamertag, player.database, full=full))
+    try:
+        with building(player.database, what):
+            outcome = (busy_outcome(player.gamertag, player.database, what)
+                       or project.build_player(player.gamertag, player.database, full=full))
+    except DatabaseBusyError as exc:
+        return BuildOutcome(name=player.gamertag, errors=[str(exc)])
+    return stop_if_refused(outcome)
 
 
 _worker: dict = {}
@@ -102,11 +132,15 @@ def _start_worker(root: Path, state: tuple[bytes, str], slots: "multiprocessing.
 def _build_in_worker(job: tuple[int, PlayerFile, bool]) -> tuple[int, BuildOutcome]:
     index, player, full = job
     try:
-        return index, build_one(_worker["project"], player, full)
+        with refusals("halo build"):
+            return index, build_one(_worker["project"], player, full)
+    except ResourceError:
+        raise  # the machine refused (disk full, read-only folder): the whole build stops with one line
     except Exception as exc:  # a worker reports, never takes the other players down with it
         return index, BuildOutcome(name=player.gamertag, errors=[f"build worker failed: {exc!r}"])
 
 
+@refusals("halo build")
 def build_players(
     gamertags: Sequence[str] | None,
     root: Path | None = None,

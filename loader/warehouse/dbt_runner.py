@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loader.core.paths import PLAYER_DB_NAME, data_dir, metadata_db_path
+from loader.core.resources import write_text_replacing
 from loader.core.settings import settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -249,10 +250,12 @@ class DbtProject:
         from dbt.cli.main import dbtRunner
 
         started = time.perf_counter()
+        # dbt's console lines off, as for players (the outcome carries the errors; dbt's file log, logs/dbt.log, all
+        # of it): a failed metadata build is a few lines of `halo build`, not dbt's output
         with environment(HALO_DATA_DIR=str(self.root), HALO_PLAYER_DB=str(self.root / "unused" / PLAYER_DB_NAME)):
             try:
                 result = dbtRunner().invoke(dbt_args("build", "metadata", "--target-path",
-                                                     str(target_dir() / "metadata")))
+                                                     str(target_dir() / "metadata"), "--log-level", "none"))
             finally:
                 release_duckdb()
         return summarise("metadata", result, started)
@@ -339,7 +342,7 @@ class DbtProject:
             return retry
         outcome.mode = "update" if update else "full"
         if outcome.success and not update and not extra:
-            state.write_text(self.fingerprint())
+            write_text_replacing(state, self.fingerprint())  # never a half-written file (disk full)
         return outcome
 
     def docs_generate(self, player_db: Path) -> BuildOutcome:

@@ -18,15 +18,13 @@ from conftest import FILM, OWNER_XUID, REFERENCE, RESPONSES, read_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_export_restore import contents, halo
+from test_marts import REFERENCE_API_FILES
 
 from loader.core.paths import player_db_path
 from loader.ingest import load_matches as load_module
 from loader.ingest.load_matches import load_matches
 
 HISTORY = read_json(RESPONSES / "get_match_history.json")
-REFERENCE_API_FILES = [RESPONSES / f"get_{name}.json" for name in (
-    "medal_metadata", "career_reward_track", "season_calendar", "csr_season_calendar", "playlist", "map",
-    "map_mode_pair", "ugc_game_variant")]
 T0 = 1_738_000_000
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from conftest import OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, read_json
 from test_export_restore import halo
+from test_marts import REFERENCE_API_FILES
 
 from loader.core.paths import player_db_path
 from loader.ingest.load_matches import load_matches
@@ -28,9 +29,6 @@ OTHER_ID = next(p["PlayerId"] for p in read_json(SLAYER)["Players"]
 OTHER_XUID = int(OTHER_ID[5:-1])
 CAREER = read_json(RESPONSES / "get_player_career_rank.json")
 SKILL = read_json(RESPONSES / "get_match_skill.json")
-REFERENCE_API_FILES = [RESPONSES / f"get_{name}.json" for name in (
-    "medal_metadata", "career_reward_track", "season_calendar", "csr_season_calendar", "playlist", "map",
-    "map_mode_pair", "ugc_game_variant")]
 
 
 def write(path: Path, doc: dict, mtime: float = 1_738_000_000) -> Path:

@@ -131,3 +131,11 @@ def test_career_rank_without_a_xuid_is_the_owners(tmp_path: Path) -> None:
     rows = query(player_db_path(PLAYER, tmp_path / "data"), "SELECT spartan_id, rank FROM raw.career_rank_snapshots "
                                                             "ORDER BY observed_at")
     assert rows == [(None, CAREER["CurrentProgress"]["Rank"]), (CAREER["SpartanId"], CAREER["CurrentProgress"]["Rank"])]
+
+
+def test_career_rank_of_a_xuid_too_long_for_a_number_is_rejected(tmp_path: Path) -> None:
+    """5,000 digits (more than Python's int() converts from text): rejected as another player's, no crash."""
+    theirs = write(tmp_path / "career_rank.json", career(f"xuid({'9' * 5000})", 12, "2025-03-01T00:00:00Z"))
+    result = load_matches(PLAYER, [theirs], xuid=OWNER_XUID, root=tmp_path / "data")
+    assert [r.kind for r in result.rejections] == ["career_rank"]
+    assert f"xuid({'9' * 40})" in result.rejections[0].reason and f"xuid({OWNER_XUID})" in result.rejections[0].reason

@@ -80,12 +80,13 @@ def owner_xuid(con: duckdb.DuckDBPyConnection) -> int:
     return fetch_one(con, "SELECT xuid FROM raw.owner")[0]
 
 
-def named_xuid(player: str) -> int | None:
-    """The XUID a player id names (`xuid(N)` or plain digits, as SPNKr writes them), or None (not a XUID)."""
+def named_xuid(player: str) -> str | None:
+    """The XUID a player id names (`xuid(N)` or plain digits, as SPNKr writes them) as digits without leading zeros
+    (text: a hostile id may have more digits than int() converts), or None (not a XUID)."""
     text = player.strip()
     if text.lower().startswith("xuid(") and text.endswith(")"):
         text = text[5:-1]
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 17 else None
+    return (text.lstrip("0") or "0") if text.isascii() and text.isdigit() else None
 
 
 def check_owner(doc: Accepted, xuid: int) -> Accepted | Rejected:
@@ -111,8 +112,8 @@ def check_owner(doc: Accepted, xuid: int) -> Accepted | Rejected:
     if doc.kind == "career_rank":
         spartan = doc.model["spartan_id"]
         named = named_xuid(spartan) if spartan is not None else None
-        if named is not None and named != xuid:
-            return Rejected(doc.source, f"career rank: SpartanId {spartan[:40]!r} is xuid({named}), not the owner "
+        if named is not None and named != str(xuid):
+            return Rejected(doc.source, f"career rank: SpartanId {spartan[:40]!r} is xuid({named[:40]}), not the owner "
                                         f"xuid({xuid}): it is another player's career rank; load it into that "
                                         "player's database", doc.kind)
     return doc

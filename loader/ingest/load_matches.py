@@ -82,13 +82,42 @@ def owner_xuid(con: duckdb.DuckDBPyConnection) -> int:
     return fetch_one(con, "SELECT xuid FROM raw.owner")[0]
 
 
+def named_xuid(player: str) -> str | None:
+    """The XUID a player id names (`xuid(N)` or plain digits, as SPNKr writes them) as digits without leading zeros
+    (text: a hostile id may have more digits than int() converts), or None (not a XUID)."""
+    text = player.strip()
+    if text.lower().startswith("xuid(") and text.endswith(")"):
+        text = text[5:-1]
+    return (text.lstrip("0") or "0") if text.isascii() and text.isdigit() else None
+
+
 def check_owner(doc: Accepted, xuid: int) -> Accepted | Rejected:
-    """A match-stats document must include the owner: it belongs in the player's own history."""
+    """Only the owner's documents enter the player's database. What names a player, per kind:
+
+    - match stats, match skill: the match's players (`Players[].PlayerId`, `Value[].Id`). The owner must be one of
+      them; the other players' rows are match data (the marts take the owner's by the owner's id).
+    - career rank: `SpartanId`, the player the snapshot is of. A XUID other than the owner's is rejected (a snapshot
+      without one, or with an id that is no XUID, is the owner's: the file was given with `--player`).
+    - match history pages do not name their player (the API response has Start, Count, ResultCount, Links,
+      Results: no id); film highlight events name every player of the match: both are match data.
+    """
     owner = f"xuid({xuid})"
     if doc.kind == "match_stats" and not any(p["player_id"] == owner for p in doc.model["players"]):
         return Rejected(doc.source, f"owner xuid({xuid}) is not a player of match {doc.doc_id}: this match "
                                     "belongs to another player's history; load it into that player's database",
                         doc.kind, doc.doc_id)
+    if doc.kind == "match_skill" and not any(v["id"] == owner for v in doc.model["value"]):
+        ids = ", ".join(v["id"][:40] for v in doc.model["value"][:4]) + (", ..." if len(doc.model["value"]) > 4 else "")
+        return Rejected(doc.source, f"owner xuid({xuid}) has no entry in the match skill of match {doc.doc_id} "
+                                    f"(Value[].Id: {ids or 'none'}): it is another player's skill; load it into "
+                                    "that player's database", doc.kind, doc.doc_id)
+    if doc.kind == "career_rank":
+        spartan = doc.model["spartan_id"]
+        named = named_xuid(spartan) if spartan is not None else None
+        if named is not None and named != str(xuid):
+            return Rejected(doc.source, f"career rank: SpartanId {spartan[:40]!r} is xuid({named[:40]}), not the owner "
+                                        f"xuid({xuid}): it is another player's career rank; load it into that "
+                                        "player's database", doc.kind)
     return doc
 
 

@@ -155,9 +155,11 @@ INDEXED_TABLES: frozenset[str] = frozenset({"matches", "match_history", "career_
                                             "rejected"})
 
 # Tables whose rows are not scoped to one document (history rows are keyed by match, and several history pages
-# carry the same match): the writer upserts them. Every other table's rows belong to exactly one document, whose
-# old rows are deleted when it is replaced, so they are plainly appended.
-SHARED_TABLES: frozenset[str] = frozenset({"match_history"})
+# carry the same match): table -> (the kind of document that fills it, the column naming that document). A row
+# follows the newest document holding its key (file modification time, then the larger document id), whatever the
+# order or split of the loads. Every other table's rows belong to exactly one document, whose old rows are deleted
+# when it is replaced, so they are plainly appended.
+SHARED_TABLES: dict[str, tuple[str, str]] = {"match_history": ("match_history", "history_doc_id")}
 
 # Which typed tables a document kind fills, and the column that ties their rows to the document.
 KIND_TABLES: dict[str, tuple[tuple[str, str], ...]] = {

@@ -5,6 +5,8 @@ Rules (the same for player and metadata databases):
 - a different copy replaces the stored one (its typed rows too) unless its file
   is older than the stored copy's file, in which case the stored copy is kept;
 - within one batch the newest file of a key wins;
+- "newer" is the file's modification time, then (same time, different bytes) the larger SHA-256: a total order,
+  so the result does not depend on the order of the files or on how they are split into loads;
 - every rejected document is kept in `raw.rejected` with its bytes, once per (path, bytes);
 - a load is one transaction (`transaction`), written batch by batch to bound memory.
 """
@@ -73,7 +75,7 @@ def classify(con: duckdb.DuckDBPyConnection, keys: Sequence[DocKey], counts: Bat
     best: dict[tuple[str, str], DocKey] = {}
     for doc in keys:  # within one batch the newest file of a key wins
         key = (doc.kind, doc.doc_id)
-        if key not in best or doc.mtime >= best[key].mtime:
+        if key not in best or (doc.mtime, doc.sha256) > (best[key].mtime, best[key].sha256):
             best[key] = doc
     docs = list(best.values())
     counts.older_ignored += len(keys) - len(docs)
@@ -94,7 +96,7 @@ def classify(con: duckdb.DuckDBPyConnection, keys: Sequence[DocKey], counts: Bat
                 to_write.append(doc)
             elif old[0] == doc.sha256:
                 counts.unchanged += 1
-            elif doc.mtime < old[1]:
+            elif (doc.mtime, doc.sha256) < (old[1], old[0]):
                 counts.older_ignored += 1
             else:
                 to_write.append(doc)
@@ -218,11 +220,12 @@ def write_parsed_batch(
     kind_tables: dict[str, tuple[tuple[str, str], ...]],
     schemas: dict[str, dict[str, pl.DataType]],
     primary_keys: dict[str, tuple[str, ...]],
-    shared_tables: frozenset[str],
+    shared_tables: dict[str, tuple[str, str]],
 ) -> BatchCounts:
     """`write_batch` for pre-flattened documents. Tables whose rows belong to exactly one document need no upsert
     (a document's old rows are deleted when it is replaced; a new document has none); only `shared_tables` (rows
-    keyed by something several documents carry, e.g. match history rows keyed by match) are upserted."""
+    keyed by something several documents carry, e.g. match history rows keyed by match: table -> (kind, column of
+    the document id)) are upserted, each row following the newest document that holds its key (`upsert_shared`)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     counts = BatchCounts(rejected=len(batch.rejected))
     to_write, replaced = classify(con, batch.docs, counts)
@@ -243,16 +246,40 @@ def write_parsed_batch(
                 continue
             _frame = pa.concat_tables(parts) if len(parts) > 1 else parts[0]  # no copy: the parts become chunks
             stamp = ", $now AS loaded_at" if "loaded_at" in schemas[table] else ""
-            select = f"SELECT * EXCLUDE (_doc){stamp} FROM _frame f{keep}"
             params = {"now": now} if stamp else {}
             if table in shared_tables:
-                # several documents of the batch may carry the same key (overlapping history pages): the last wins
-                pk = ", ".join(f'f."{c}"' for c in primary_keys[table])
-                select += f" QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY f._doc DESC) = 1"
-                on = " AND ".join(f't."{c}" = s."{c}"' for c in primary_keys[table])
-                con.execute(f"DELETE FROM raw.{table} t WHERE EXISTS (SELECT 1 FROM ({select}) s WHERE {on})",
+                upsert_shared(con, table, _frame, stamp, params, shared_tables[table], primary_keys[table], to_write)
+            else:
+                con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * EXCLUDE (_doc){stamp} FROM _frame f{keep}",
                             params)
-            con.execute(f"INSERT INTO raw.{table} BY NAME {select}", params)
             del _frame
     insert_rejected(con, batch.rejected, now, schemas["rejected"])
     return counts
+
+
+
+def upsert_shared(con: duckdb.DuckDBPyConnection, table: str, frame: pa.Table, stamp: str, params: dict,
+                  owner: tuple[str, str], key: tuple[str, ...], to_write: Sequence[DocKey]) -> None:
+    """The rows of `frame` (tagged with `_doc`) of the documents `to_write` into a shared table: per key, the row of
+    the newest document (modification time, then the larger document id, as in `classify`) among this batch's and
+    the stored ones. A stored row of a newer document stays; an older one is replaced. The order is total, so any
+    order or split of the loads gives the same rows."""
+    kind, doc_column = owner
+    # scanned by name from these locals (see `classify`); this batch's documents are not in raw.documents yet
+    _frame = frame  # noqa: F841 (scanned)
+    _order = pa.table({"_doc": pa.array([d.index for d in to_write], pa.int64()),  # noqa: F841 (scanned)
+                       "_mtime": pa.array([d.mtime for d in to_write], pa.timestamp("us")),
+                       "_doc_id": pa.array([d.doc_id for d in to_write], pa.string())})
+    pk = ", ".join(f'f."{c}"' for c in key)
+    on = " AND ".join(f't."{c}" = s."{c}"' for c in key)
+    # The batch's newest row per key, unless a stored row of that key comes from a newer document. Evaluated twice:
+    # the DELETE removes only stored rows of older documents, so the INSERT sees the same rows.
+    newest = (f"SELECT * EXCLUDE (_doc, _mtime, _doc_id){stamp} FROM (SELECT f.*, o._mtime, o._doc_id FROM _frame f "
+              f"JOIN _order o USING (_doc) "
+              f"QUALIFY row_number() OVER (PARTITION BY {pk} ORDER BY o._mtime DESC, o._doc_id DESC) = 1) s "
+              f"WHERE NOT EXISTS (SELECT 1 FROM raw.{table} t JOIN raw.documents d "
+              f'ON d.kind = $kind AND d.doc_id = t."{doc_column}" WHERE {on} AND '
+              "(d.source_mtime > s._mtime OR (d.source_mtime = s._mtime AND d.doc_id > s._doc_id)))")
+    params = {**params, "kind": kind}
+    con.execute(f"DELETE FROM raw.{table} t WHERE EXISTS (SELECT 1 FROM ({newest}) s WHERE {on})", params)
+    con.execute(f"INSERT INTO raw.{table} BY NAME {newest}", params)

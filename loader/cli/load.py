@@ -20,12 +20,19 @@ PROGRESS_THRESHOLD = 200  # files; shorter loads print only the summary
 
 
 def progress_callback(total_hint: int) -> tuple[Progress | None, Callable[[int, int], None] | None]:
+    """A bar on stderr for loads of PROGRESS_THRESHOLD files or more, and the callback that moves it: files parsed
+    (per chunk of 100) and files written (per batch) both move it, never backwards."""
     if total_hint < PROGRESS_THRESHOLD:
         return None, None
     bar = Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                   transient=True)
+                   transient=True, refresh_per_second=4)
     task = bar.add_task("load", total=total_hint)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+    shown = [0]
+
+    def move(done: int, total: int) -> None:
+        shown[0] = max(shown[0], done)
+        bar.update(task, completed=shown[0], total=total)
+    return bar, move
 
 
 def count_files(paths: Sequence[Path]) -> int:
@@ -66,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "matches":
         xuid = parse_xuid(args.xuid) if args.xuid else None
         with bar or contextlib.nullcontext():
-            result = load_matches(args.player, args.paths, xuid=xuid, progress=callback)
+            result = load_matches(args.player, args.paths, xuid=xuid, progress=callback, parsed=callback)
         print_summary(f"halo load matches --player {args.player}", result)
     else:
         with bar or contextlib.nullcontext():

@@ -149,12 +149,15 @@ def load_matches(
     xuid: int | None = None,
     root: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    parsed: Callable[[int, int], None] | None = None,
 ) -> LoadResult:
     """Load files/directories of match-side documents into the player's DB, in batches of BATCH_SIZE.
 
     The whole load is one transaction; bad documents are recorded in raw.rejected and never stop the batch.
     Reading, validation and flattening run in worker processes for large loads (they return Arrow tables, not
-    models); this process only classifies documents against what is stored and writes.
+    models); this process only classifies documents against what is stored and writes. `progress(done, total)` is
+    called after each written batch (inside the transaction), `parsed(done, total)` after each parsed chunk of
+    CHUNK_SIZE files (a progress bar that moves while a batch is being parsed).
     """
     started = time.perf_counter()
     skipped: list[Skipped] = []
@@ -177,7 +180,11 @@ def load_matches(
                 films_before = dict(con.execute("SELECT doc_id, sha256 FROM raw.documents WHERE kind = ?",
                                                 [FILM_KIND]).fetchall())
                 keys: list[DocKey] = []
-                for batch in parsed_batches(files, owner, pool, out_dir):
+                def chunk_parsed(done: int) -> None:
+                    if parsed:
+                        parsed(done, len(files))
+
+                for batch in parsed_batches(files, owner, pool, out_dir, on_chunk=chunk_parsed):
                     keys.extend(k for k in batch.docs if k.kind in (FILM_KIND, "match_stats"))
                     counts = write_parsed_batch(con, batch, kind_tables=raw_tables.KIND_TABLES,
                                                 schemas=raw_tables.SCHEMAS, primary_keys=raw_tables.PRIMARY_KEYS,
@@ -259,9 +266,10 @@ def _file_size(path: Path) -> int:
 
 
 def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool.Pool | None,
-                   out_dir: str | None = None) -> Iterator[ParsedBatch]:
+                   out_dir: str | None = None, on_chunk: Callable[[int], None] | None = None) -> Iterator[ParsedBatch]:
     """Batches of files (see `batch_plan`), read + validated + flattened (by `pool` when given, in file order; its
-    workers write their tables into the folder `out_dir`, see `result_dir`; None in this process)."""
+    workers write their tables into the folder `out_dir`, see `result_dir`; None in this process). `on_chunk` gets
+    the number of files parsed so far after each task of CHUNK_SIZE files."""
     plan = batch_plan([_file_size(p) for p in files], max(1, BATCH_SIZE), BATCH_BYTES)
     tasks: list[tuple[int, list[str], int, str | None]] = []
     last_task: list[int] = []  # index of the last task of each batch
@@ -277,8 +285,12 @@ def parsed_batches(files: Sequence[Path], owner: int, pool: multiprocessing.pool
         results = _in_order(pool, tasks, window=per_batch + pool._processes)
     ends = set(last_task)
     batch = ParsedBatch()
+    parsed = 0
     for number, (task, (docs, rejected, tables)) in enumerate(zip(tasks, results)):
         batch.files += len(task[1])
+        parsed += len(task[1])
+        if on_chunk:
+            on_chunk(parsed)
         batch.docs.extend(docs)
         batch.rejected.extend(rejected)
         for table, frame in tables.items():

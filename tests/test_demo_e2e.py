@@ -55,7 +55,8 @@ def test_every_player_built_and_summarised(demo: tuple[Path, subprocess.Complete
     root, proc = demo
     assert len(player_folders(root)) == PLAYERS
     for gamertag in player_folders(root):
-        assert f"{gamertag}: build ok" in proc.stdout
+        line = next(line for line in proc.stdout.splitlines() if line.startswith(f"{gamertag}: "))
+        assert line.startswith(f"{gamertag}: full build ok in ") and " tests passed, 0 failed" in line
         assert "nemesis:" in proc.stdout and "best teammate:" in proc.stdout
     assert "docs site:" in proc.stdout
     assert (root / "warehouse" / "metadata.duckdb").is_file()

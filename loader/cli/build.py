@@ -1,13 +1,16 @@
 """`halo build`: the metadata (when it changed), then each player's `dbt build`, one line per player."""
 
 import argparse
+import contextlib
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from loader.cli.console import err, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED
 from loader.core.paths import player_db_path
 from loader.warehouse.build import build_players
 from loader.warehouse.dbt_runner import BuildOutcome
-from loader.warehouse.players import built_match_count
+from loader.warehouse.players import built_match_count, tracked_players
 
 
 def report(outcome: BuildOutcome) -> None:
@@ -21,7 +24,20 @@ def report(outcome: BuildOutcome) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    metadata, outcomes = build_players(None if args.all else args.player, on_player=report, full=args.full)
+    players = None if args.all else args.player
+    expected = len(args.player) if players is not None else len(tracked_players())
+    # a bar for several players (on a terminal), above the line each player prints as it finishes
+    bar = (Progress(TextColumn("building"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                    transient=True) if expected > 1 else None)
+    task = bar.add_task("build", total=expected) if bar else None
+
+    def finished(outcome: BuildOutcome) -> None:
+        report(outcome)
+        if bar is not None:
+            bar.advance(task)
+
+    with bar or contextlib.nullcontext():
+        metadata, outcomes = build_players(players, on_player=finished, full=args.full)
     if metadata is not None:
         report(metadata)
     width = max([len("player"), *(len(o.name) for o in outcomes)])

@@ -17,8 +17,10 @@ def run(args: argparse.Namespace) -> int:
     by_name = {s.gamertag: s for s in result.summaries}
     for build in result.builds:
         s = by_name.get(build.name)
-        out.print(f"[bold]{build.name}[/bold]: build {'ok' if build.success else 'FAILED'} in {build.seconds:.1f} s, "
-                  f"{build.tests_passed} tests passed, {build.tests_failed} failed")
+        tests = (f"{build.tests_passed} tests passed, {build.tests_failed} failed" if build.mode == "full" else
+                 "an update build: tests not run (they ran with the last full build; halo build --full runs them)")
+        out.print(f"[bold]{build.name}[/bold]: {build.mode} build {'ok' if build.success else 'FAILED'} in "
+                  f"{build.seconds:.1f} s, {tests}")
         if s is None:
             continue
         win_rate = f"{s.win_rate:.0%}" if s.win_rate is not None else "-"

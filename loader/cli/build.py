@@ -2,12 +2,14 @@
 
 import argparse
 import contextlib
+from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from loader.cli.console import err, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED
-from loader.core.paths import player_db_path
+from loader.core.paths import metadata_db_path, player_db_path
+from loader.warehouse.assets import missing_assets
 from loader.warehouse.build import build_players
 from loader.warehouse.dbt_runner import BuildOutcome
 from loader.warehouse.players import built_match_count, tracked_players
@@ -47,5 +49,20 @@ def run(args: argparse.Namespace) -> int:
         matches = built_match_count(player_db_path(outcome.name))
         out.print(f"{outcome.name:<{width}}  {'-' if matches is None else matches!s:>7}  {outcome.seconds:>6.1f} s  "
                   f"{outcome.tests_passed:>8}  {outcome.tests_failed:>6}  {status}", markup=False)
+    report_missing_names([player_db_path(o.name) for o in outcomes if o.success])
     failed = (metadata is not None and not metadata.success) or any(not o.success for o in outcomes)
     return EXIT_REJECTED if failed else EXIT_OK
+
+
+def report_missing_names(databases: list[Path]) -> None:
+    """Which assets of the built players' matches the metadata lacks (their names are null), and how to get them."""
+    missing = missing_assets(databases, metadata_db_path())
+    if not missing:
+        return
+    count = sum(len(ids) for ids in missing.values())
+    err.print(f"names missing: {count} asset(s) used by these matches are not in the metadata database, so their "
+              "names are null:")
+    for kind, ids in missing.items():
+        err.print(f"  {kind}: {', '.join(ids)}", markup=False)
+    err.print("  get them with `halo sync` (it fetches missing assets), or load the asset files "
+              "(`halo load reference FILES`), then run halo build again")

@@ -93,6 +93,22 @@ def building(path: Path, what: str, wait_seconds: float | None = None) -> Iterat
         os.close(fd)
 
 
+def read_only_rows(path: Path, *statements: str | tuple[str, list]) -> list[list[tuple]]:
+    """Rows of read-only queries on one connection; [] for each when the database or a table does not exist yet.
+    A statement is SQL text or (SQL, parameters)."""
+    if not path.is_file():
+        return [[] for _ in statements]
+    out = []
+    with duckdb.connect(str(path), read_only=True) as con:
+        for statement in statements:
+            sql, params = statement if isinstance(statement, tuple) else (statement, [])
+            try:
+                out.append(con.execute(sql, params).fetchall())   # fetchall: duckdb 2.0's fetchone keeps it open
+            except duckdb.CatalogException:
+                out.append([])
+    return out
+
+
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
     """First row or None. (In duckdb 2.0 `fetchone()` leaves the result open and blocks the connection.)"""
     rows = con.execute(sql, params or []).fetchall()

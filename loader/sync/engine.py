@@ -50,23 +50,24 @@ from loader.sync.store import (
     WarehouseState,
     human_players,
     inbox_files,
-    queries,
+    query,
     remove_loaded,
     stamp,
     utc_now,
     write_atomic,
 )
+from loader.warehouse.assets import loaded_assets, used_assets
 from loader.warehouse.players import tracked_players
 
 PAGE_SIZE = 25
 MAX_SYNC_ATTEMPTS = 5          # syncs that may fail on the same match before it is given up
 STATE_FLUSH_SECONDS = 2.0
 USAGE_ERRORS = (UsageError, BusyError)
-UGC_CALLS = {   # asset kind -> (raw.matches columns, SPNKr discovery_ugc method)
-    "map": ("map_asset_id", "map_version_id", "get_map"),
-    "game_variant": ("game_variant_asset_id", "game_variant_version_id", "get_ugc_game_variant"),
-    "playlist": ("playlist_asset_id", "playlist_version_id", "get_playlist"),
-    "map_mode_pair": ("map_mode_pair_asset_id", "map_mode_pair_version_id", "get_map_mode_pair"),
+UGC_CALLS = {   # asset kind (loader.warehouse.assets.ASSET_COLUMNS) -> SPNKr discovery_ugc method
+    "map": "get_map",
+    "game_variant": "get_ugc_game_variant",
+    "playlist": "get_playlist",
+    "map_mode_pair": "get_map_mode_pair",
 }
 SINGLETON_CALLS = {  # reference kind -> SPNKr gamecms_hacs method
     "medal_metadata": "get_medal_metadata",
@@ -412,35 +413,20 @@ class ReferenceSync:
         self.report.rejected.extend(f"{r.source.path.name}: {r.reason}" for r in result.rejections)
         return len(files)
 
-    def wanted(self, player_databases: Sequence[Path]) -> tuple[dict[tuple[str, str], str], set[int]]:
-        assets: dict[tuple[str, str], str] = {}
-        medals: set[int] = set()
-        for database in player_databases:
-            # the version of the newest match: the metadata DB keeps one version per asset
-            statements = [f"SELECT lower({asset_col}), arg_max({version_col}, start_time) FROM raw.matches "
-                          f"WHERE {asset_col} IS NOT NULL GROUP BY 1 ORDER BY 1"
-                          for asset_col, version_col, _ in UGC_CALLS.values()]
-            *per_kind, medal_rows = queries(database, *statements,
-                                            "SELECT DISTINCT medal_id FROM raw.match_player_medals")
-            for kind, rows in zip(UGC_CALLS, per_kind):
-                for asset_id, version_id in rows:
-                    assets.setdefault((kind, asset_id), version_id)
-            medals.update(row[0] for row in medal_rows)
-        return assets, medals
-
     async def fetch_missing(self, player_databases: Sequence[Path]) -> None:
         metadata = metadata_db_path(self.root)
-        documents, medal_rows = queries(metadata, "SELECT kind, doc_id FROM raw.documents",
-                                        "SELECT medal_id FROM raw.medals")
-        have = {(kind, doc_id.lower()) for kind, doc_id in documents}
-        known_medals = {row[0] for row in medal_rows}
-        assets, medals = self.wanted(player_databases)
+        have = loaded_assets(metadata)
+        known_medals = {row[0] for row in query(metadata, "SELECT medal_id FROM raw.medals")}
+        # the version of the newest match: the metadata DB keeps one version per asset
+        assets = used_assets(player_databases)
+        medals = {row[0] for database in player_databases
+                  for row in query(database, "SELECT DISTINCT medal_id FROM raw.match_player_medals")}
         jobs = []
         for (kind, asset_id), version_id in sorted(assets.items()):
             key = f"{kind}:{asset_id}"
             if (kind, asset_id) in have or key in self.state.unavailable_assets:
                 continue
-            method = getattr(self.api.client.discovery_ugc, UGC_CALLS[kind][2])
+            method = getattr(self.api.client.discovery_ugc, UGC_CALLS[kind])
             jobs.append(self.fetch_one(key, f"{kind}_{asset_id}.json",
                                        lambda m=method, a=asset_id, v=version_id: m(a, v)))
         unknown_medals = sorted(medals - known_medals)

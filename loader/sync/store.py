@@ -17,8 +17,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
-
+from loader.core.duckdb_files import read_only_rows
 from loader.core.errors import UsageError
 
 STATE_NAME = "sync_state.json"
@@ -126,23 +125,8 @@ class WarehouseState:
         _save_json(folder / STATE_NAME, asdict(self))
 
 
-def queries(path: Path, *statements: str | tuple[str, list]) -> list[list[tuple]]:
-    """Rows of read-only queries on one connection; [] for each when the database or a table does not exist yet."""
-    if not path.is_file():
-        return [[] for _ in statements]
-    out = []
-    with duckdb.connect(str(path), read_only=True) as con:
-        for statement in statements:
-            sql, params = statement if isinstance(statement, tuple) else (statement, [])
-            try:
-                out.append(con.execute(sql, params).fetchall())   # fetchall: duckdb 2.0's fetchone keeps it open
-            except duckdb.CatalogException:
-                out.append([])
-    return out
-
-
 def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    return queries(path, (sql, params or []))[0]
+    return read_only_rows(path, (sql, params or []))[0]
 
 
 @dataclass
@@ -158,7 +142,7 @@ class PlayerDocuments:
     @classmethod
     def read(cls, database: Path) -> "PlayerDocuments":
         docs = cls()
-        documents, ranks, owner = queries(
+        documents, ranks, owner = read_only_rows(
             database,
             "SELECT kind, lower(doc_id) FROM raw.documents "
             "WHERE kind IN ('match_stats', 'match_skill', 'highlight_events')",

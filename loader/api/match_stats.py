@@ -7,9 +7,10 @@ shows it missing or null.
 """
 
 import datetime as dt
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from loader.api.base import ApiModel
 
@@ -20,6 +21,20 @@ class Asset(ApiModel):
     asset_kind: int
     asset_id: UUID
     version_id: UUID
+
+
+# Real season ids are short paths (`Csr/Seasons/CsrSeason9-1.json`, `Seasons/Season6.json`: under 40 characters);
+# the season names a folder of the player's archive, and a folder name has at most 255 bytes.
+MAX_SEASON_ID_CHARS = 64
+
+
+def _season_id_fits(value: str) -> str:
+    if len(value) > MAX_SEASON_ID_CHARS:
+        raise ValueError(f"SeasonId is {len(value)} characters; at most {MAX_SEASON_ID_CHARS}")
+    return value
+
+
+SeasonId = Annotated[str, AfterValidator(_season_id_fits)]
 
 
 class MatchInfo(ApiModel):
@@ -37,7 +52,7 @@ class MatchInfo(ApiModel):
     playlist: Asset | None = None
     playlist_experience: int | None = None
     playlist_map_mode_pair: Asset | None = None
-    season_id: str | None = None
+    season_id: SeasonId | None = None
     playable_duration: dt.timedelta
     teams_enabled: bool
     team_scoring_enabled: bool

@@ -23,6 +23,8 @@ def report(outcome: BuildOutcome) -> None:
         err.print(f"{outcome.name}: [red]FAILED[/red] after {outcome.seconds:.1f} s")
     for message in outcome.errors[:5]:
         err.print(f"  {message}", markup=False)
+    for note in outcome.notes[:5]:  # warnings (tests at severity warn) and why an update became a full build
+        err.print(f"  {note}", markup=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -37,6 +37,7 @@ class BuildOutcome:
     models: int = 0
     tests_passed: int = 0
     tests_failed: int = 0
+    tests_warned: int = 0  # tests at severity warn that found rows (e.g. an outcome code the seed does not know)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. why an update fell back to a full build
 
@@ -64,6 +65,18 @@ def log_dir() -> Path:
     return Path(os.environ["DBT_LOG_PATH"]) if os.environ.get("DBT_LOG_PATH") else PROJECT_DIR / "logs"
 
 
+# An error or log line of dbt quotes what failed (a path, a value): a document's 50 MB field must not become 50 MB
+# on the console and in logs/dbt.log. Each message is cut to this many characters, with a note saying so.
+MAX_MESSAGE_CHARS = 2000
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text`, or its first `limit` characters and a note of how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [{len(text) - limit:,} more characters cut; see the model's SQL and the raw data]"
+
+
 class InfoLog:
     """A dbtRunner callback appending dbt's info, warning and error lines to logs/dbt.log (the lines dbt's file
     logger writes at `--log-level-file info`), with secrets (DBT_ENV_SECRET_*) scrubbed as dbt does."""
@@ -85,7 +98,7 @@ class InfoLog:
         info = msg.info  # type: ignore[attr-defined]
         if self._file is None or info.level not in self.LEVELS:
             return
-        text = info.msg
+        text = bounded(info.msg)
         for secret in self._secrets:
             text = text.replace(secret, "*****")
         with self._lock:
@@ -155,15 +168,18 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
         if kind.endswith("test") or kind.endswith("unit_test"):
             if status in ("pass", "TestStatus.Pass"):
                 outcome.tests_passed += 1
+            elif status in ("warn", "TestStatus.Warn"):
+                outcome.tests_warned += 1
+                outcome.notes.append(bounded(f"warning: {node_result.node.name}: {node_result.message}"))
             elif status not in ("skipped", "RunStatus.Skipped"):
                 outcome.tests_failed += 1
         elif kind.endswith("model"):
             outcome.models += 1
         if status in ("error", "fail", "RunStatus.Error", "TestStatus.Fail", "TestStatus.Error"):
-            outcome.errors.append(f"{node_result.node.name}: {node_result.message}")
+            outcome.errors.append(bounded(f"{node_result.node.name}: {node_result.message}"))
     exception = getattr(result, "exception", None)
     if exception is not None:
-        outcome.errors.append(str(exception))
+        outcome.errors.append(bounded(str(exception)))
     return outcome
 
 

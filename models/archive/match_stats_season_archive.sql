@@ -18,7 +18,11 @@
     Each build rewrites the whole archive (OVERWRITE), so re-running is safe and a season never
     keeps stale files. Quotes in the path are doubled: dbt-duckdb puts the location into `COPY ... TO '...'`
     and `read_parquet('...')` unescaped, and HALO_DATA_DIR may contain a quote.
-    Compact types: SMALLINT counts, FLOAT ratios and rates, INTEGER scores/CSR.
+    Types: FLOAT ratios and rates; every integer (counts, codes, scores, CSR) BIGINT, which holds every value the
+    loader accepts (at most 17 digits, summed over at most 64 team entries): a count that does not fit must never
+    fail the build (Parquet stores SMALLINT as 32 bits anyway, and zstd packs the small values of BIGINT columns).
+    The season folder name keeps letters, digits, '.', '_' and '-' (others become '_'); the loader rejects a
+    SeasonId longer than 64 characters, so a folder name is at most 7 + 64 characters.
 -#}
 with
 
@@ -40,44 +44,46 @@ final as (
         game_variant_name,
         map_mode_pair_asset_id,
         map_mode_pair_name,
-        cast(game_variant_category as smallint) as game_variant_category,
+        cast(game_variant_category as bigint) as game_variant_category,
         mode_name,
         is_ranked,
         is_matchmade,
-        cast(outcome as smallint) as outcome,
-        cast(team_id as smallint) as team_id,
-        cast(rank as smallint) as rank,
-        cast(kills as smallint) as kills,
-        cast(deaths as smallint) as deaths,
-        cast(assists as smallint) as assists,
+        cast(outcome as bigint) as outcome,
+        cast(team_id as bigint) as team_id,
+        cast(rank as bigint) as rank,
+        cast(kills as bigint) as kills,
+        cast(deaths as bigint) as deaths,
+        cast(assists as bigint) as assists,
         cast(kda as float) as kda,
         cast(kd_ratio as float) as kd_ratio,
         cast(accuracy as float) as accuracy,
-        cast(shots_fired as integer) as shots_fired,
-        cast(shots_hit as integer) as shots_hit,
-        cast(damage_dealt as integer) as damage_dealt,
-        cast(damage_taken as integer) as damage_taken,
-        cast(headshot_kills as smallint) as headshot_kills,
-        cast(melee_kills as smallint) as melee_kills,
-        cast(grenade_kills as smallint) as grenade_kills,
-        cast(power_weapon_kills as smallint) as power_weapon_kills,
-        cast(max_killing_spree as smallint) as max_killing_spree,
+        cast(shots_fired as bigint) as shots_fired,
+        cast(shots_hit as bigint) as shots_hit,
+        cast(damage_dealt as bigint) as damage_dealt,
+        cast(damage_taken as bigint) as damage_taken,
+        cast(headshot_kills as bigint) as headshot_kills,
+        cast(melee_kills as bigint) as melee_kills,
+        cast(grenade_kills as bigint) as grenade_kills,
+        cast(power_weapon_kills as bigint) as power_weapon_kills,
+        cast(max_killing_spree as bigint) as max_killing_spree,
         cast(avg_life_s as float) as avg_life_s,
         cast(time_played_s as float) as time_played_s,
-        cast(score as integer) as score,
-        cast(personal_score as integer) as personal_score,
-        cast(my_team_score as integer) as my_team_score,
-        cast(enemy_team_score as integer) as enemy_team_score,
+        cast(score as bigint) as score,
+        cast(personal_score as bigint) as personal_score,
+        cast(my_team_score as bigint) as my_team_score,
+        cast(enemy_team_score as bigint) as enemy_team_score,
         cast(team_mmr as float) as team_mmr,
         cast(enemy_mmr as float) as enemy_mmr,
         cast(expected_kills as float) as expected_kills,
         cast(expected_deaths as float) as expected_deaths,
-        cast(pre_match_csr as smallint) as pre_match_csr,
-        cast(post_match_csr as smallint) as post_match_csr,
+        cast(pre_match_csr as bigint) as pre_match_csr,
+        cast(post_match_csr as bigint) as post_match_csr,
         left_early,
         session_id,
         cast(performance_score as float) as performance_score,
-        season
+        -- the folder name: letters, digits, '.', '_' and '-' only (any other character becomes '_'), so every
+        -- season the loader accepts (SeasonId at most 64 characters) is one folder inside the archive root
+        regexp_replace(season, '[^A-Za-z0-9._-]', '_', 'g') as season
     from matches
 )
 

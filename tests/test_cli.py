@@ -7,7 +7,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from conftest import OWNER_XUID, RESPONSES
+from conftest import OWNER_XUID, RESPONSES, read_json
 
 from loader.cli.main import build_parser
 
@@ -25,7 +25,7 @@ def test_version_and_bare_halo() -> None:
     assert (proc.returncode, proc.stdout.strip()) == (0, f"halo {version}")
     bare = halo()
     assert bare.returncode == 0
-    assert bare.stdout.startswith("usage: halo ") and "{load,build,sync,demo,export,docs}" in bare.stdout
+    assert bare.stdout.startswith("usage: halo ") and "{load,build,sync,demo,export,sql,docs}" in bare.stdout
 
 
 def test_every_option_has_help_text() -> None:
@@ -50,3 +50,20 @@ def test_summary_to_a_pipe_keeps_whole_paths(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     database = next(root.glob("players/*/stats.duckdb"))
     assert str(database) in proc.stdout  # on one line, not folded
+
+
+def test_sql_reads_a_player_with_the_metadata_attached(tmp_path: Path) -> None:
+    root = str(tmp_path / "data")
+    assert halo("load", "reference", str(RESPONSES / "get_medal_metadata.json"), HALO_DATA_DIR=root).returncode == 0
+    slayer = RESPONSES / "get_match_stats.json"
+    assert halo("load", "matches", "--player", "Spartan001", "--xuid", str(OWNER_XUID), str(slayer),
+                HALO_DATA_DIR=root).returncode == 0
+    players = len(read_json(slayer)["Players"])
+    medals = len(read_json(RESPONSES / "get_medal_metadata.json")["medals"])
+    proc = halo("sql", "--player", "Spartan001", "SELECT count(*) AS players, (SELECT count(*) FROM meta.raw.medals) "
+                "AS medals FROM raw.match_players", HALO_DATA_DIR=root)
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split() for line in proc.stdout.splitlines() if line.strip("│ ").split("│")[0].strip().isdigit()] \
+        == [["│", str(players), "│", str(medals), "│"]]
+    missing = halo("sql", "--player", "Nobody", "SELECT 1", HALO_DATA_DIR=root)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: no player 'Nobody'")

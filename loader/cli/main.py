@@ -17,7 +17,7 @@ from loader.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_of
 from loader.core.errors import HaloError
 
 COMMAND_MODULES = {"load": "load", "build": "build", "docs": "docs", "export": "export", "demo": "demo",
-                   "sync": "sync"}
+                   "sync": "sync", "sql": "sql"}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -67,6 +67,10 @@ def build_parser() -> ArgumentParser:
     export = commands.add_parser("export", help="write a player's original documents to a portable folder")
     export.add_argument("--player", required=True, help="the player's gamertag")
     export.add_argument("folder", type=Path, help="where to write (created)")
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query on a player's warehouse (metadata as `meta`)")
+    sql.add_argument("--player", required=True, help="the player's gamertag")
+    sql.add_argument("sql", nargs="?", help="the query (default: read from standard input)")
 
     docs = commands.add_parser("docs", help="dbt docs generate (and serve on localhost)")
     docs.add_argument("--player", help="player whose database the catalog is read from (default: the first)")

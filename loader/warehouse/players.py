@@ -37,3 +37,16 @@ def built_match_count(database: Path) -> int | None:
             return con.execute("SELECT count(*) FROM main.match_stats").fetchall()[0][0]
     except duckdb.Error:
         return None
+
+
+def open_for_reading(database: Path, metadata_db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a player's database with the metadata database attached read-only as `meta`,
+    as the dbt profile attaches it (so `meta.main.medal_definitions` and the marts' views resolve)."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        if metadata_db.is_file():
+            con.execute("ATTACH ? AS meta (READ_ONLY)", [str(metadata_db)])
+    except duckdb.Error:
+        con.close()
+        raise
+    return con

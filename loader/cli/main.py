@@ -17,7 +17,7 @@ from loader.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_of
 from loader.core.errors import HaloError
 
 COMMAND_MODULES = {"load": "load", "build": "build", "docs": "docs", "export": "export", "demo": "demo",
-                   "sync": "sync", "sql": "sql"}
+                   "sync": "sync", "sql": "sql", "stats": "stats"}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -67,6 +67,9 @@ def build_parser() -> ArgumentParser:
     export = commands.add_parser("export", help="write a player's original documents to a portable folder")
     export.add_argument("--player", required=True, help="the player's gamertag")
     export.add_argument("folder", type=Path, help="where to write (created)")
+
+    stats = commands.add_parser("stats", help="one screen of a player's record from the built marts")
+    stats.add_argument("--player", required=True, help="the player's gamertag")
 
     sql = commands.add_parser("sql", help="run a read-only SQL query on a player's warehouse (metadata as `meta`)")
     sql.add_argument("--player", required=True, help="the player's gamertag")

@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {% macro changed_match_ids(inline_limit=none) -%}
-    {{- inline_match_ids(changed_match_ids_query(), inline_limit) if is_incremental() else changed_match_ids_query() -}}
+    {{- inline_match_ids(changed_match_ids_query(), inline_limit) if halo_is_incremental() else changed_match_ids_query() -}}
 {%- endmacro %}
 
 {#- The matches an incremental match_stats run rewrites: the changed ones (above) and every match that started at or
@@ -36,7 +36,7 @@
         where match_id in ({{ changed }})
            or start_time >= (select min(start_time) from {{ matches }} where match_id in ({{ changed }}))
     {%- endset -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or not halo_is_incremental() -%}
         {{ return({'ids_sql': query, 'count': 0}) }}
     {%- endif -%}
     {{ return(match_ids_in(query, inline_limit)) }}

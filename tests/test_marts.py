@@ -462,23 +462,32 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     assert metadata_db_path(built["root"]).exists()
 
 
-def test_column_checks_report_each_broken_assertion(built: dict) -> None:
-    """Runs last (it breaks match_stats): the one `column_checks` test of match_stats still catches a duplicate key,
-    a null, a value outside the accepted ones and a dangling reference, each as its own failing row."""
+def test_column_tests_count_failing_rows_and_store_the_keys(built: dict) -> None:
+    """Runs last (it breaks match_stats): dbt's generic tests on the columns of match_stats each fail on their own,
+    counting the failing rows (two duplicated keys: 2), and `--store-failures` keeps the duplicated keys. An unknown
+    outcome code is data (a warning), not a failure."""
     db = built["db"]
     con = duckdb.connect(str(db))
     try:
-        con.execute("INSERT INTO match_stats SELECT * FROM match_stats WHERE match_id = ?", [SLAYER_ID])
+        con.execute("INSERT INTO match_stats SELECT * FROM match_stats WHERE match_id IN (?, ?)",
+                    [SLAYER_ID, ODDBALL_ID])
         con.execute("UPDATE match_stats SET kills = NULL, outcome = 9, session_id = 'no-such-session' "
                     "WHERE match_id = ?", [INFECTION_ID])
     finally:
         con.close()
-    run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], built["tmp"], "player")
+    tmp = built["tmp"] / "store_failures"
+    run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], tmp, "player")
     assert run.returncode == 1, run.stdout[-4000:]
-    (table,) = query(db, "SELECT schema_name, table_name FROM duckdb_tables() "
-                         "WHERE schema_name LIKE '%dbt_test__audit' AND table_name LIKE 'column_checks_match_stats%'")
-    failures = query(db, f'SELECT test_name, column_name, failing_rows FROM "{table["schema_name"]}".'
-                         f'"{table["table_name"]}"')
-    assert {(f["test_name"], f["column_name"], f["failing_rows"]) for f in failures} == {
-        ("unique", "match_id", 1), ("not_null", "kills", 1), ("accepted_values", "outcome", 1),
-        ("relationships", "session_id -> session_id", 1)}
+    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
+    outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
+               if r["unique_id"].startswith("test.")}
+    failed = {name: value for name, value in outcome.items() if value[0] != "pass"}
+    assert failed == {
+        "unique_match_stats_match_id": ("fail", 2),
+        "not_null_match_stats_kills": ("fail", 1),
+        "accepted_values_match_stats_outcome__False__1__2__3__4": ("warn", 1),
+        "relationships_match_stats_session_id__session_id__ref_sessions_": ("fail", 1)}, outcome
+    (schema,) = {r["schema_name"] for r in query(db, "SELECT schema_name FROM duckdb_tables() "
+                                                    "WHERE schema_name LIKE '%dbt_test__audit'")}
+    stored = query(db, f'SELECT * FROM "{schema}"."unique_match_stats_match_id"')
+    assert sorted((r["unique_field"], r["n_records"]) for r in stored) == sorted([(SLAYER_ID, 2), (ODDBALL_ID, 2)])

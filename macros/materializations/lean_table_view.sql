@@ -11,7 +11,7 @@
     Used by `dbt run/build` from the shell and by `halo build` alike. No grants, indexes or foreign
     keys are configured in this project (the adapter's versions handle those).
 -#}
-{% materialization table, adapter='duckdb', supported_languages=['sql'] %}
+{% materialization halo_table, adapter='duckdb', supported_languages=['sql'] %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
 
@@ -31,7 +31,7 @@
 {% endmaterialization %}
 
 
-{% materialization view, adapter='duckdb' %}
+{% materialization halo_view, adapter='duckdb' %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='view') -%}
 
@@ -64,7 +64,7 @@
     enforced contract is checked on the temporary table of new rows (same columns and types as the
     model's query), so the model's query is planned once, not twice.
 -#}
-{% materialization incremental, adapter='duckdb', supported_languages=['sql'] -%}
+{% materialization halo_incremental, adapter='duckdb', supported_languages=['sql'] -%}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set unique_key = config.get('unique_key') -%}
@@ -197,4 +197,18 @@
       drop table {{ unordered }};
     {%- endcall %}
   {%- endif -%}
+{%- endmacro %}
+
+
+{#- is_incremental() for models materialized `halo_incremental` (dbt's own is_incremental() only knows
+    `incremental`): the same test, the relation exists as a table and this is no full refresh. -#}
+{% macro halo_is_incremental() -%}
+  {%- if model.config.materialized != 'halo_incremental' -%}
+    {{ return(is_incremental()) }}
+  {%- endif -%}
+  {%- if not execute -%}
+    {{ return(False) }}
+  {%- endif -%}
+  {%- set relation = adapter.get_relation(this.database, this.schema, this.table) -%}
+  {{ return(relation is not none and relation.type == 'table' and not should_full_refresh()) }}
 {%- endmacro %}

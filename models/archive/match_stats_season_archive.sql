@@ -1,5 +1,5 @@
 {{ config(
-    materialized='external',
+    materialized='halo_external',
     location="{{ adapter.external_root() | replace(\"'\", \"''\") }}",
     format='parquet',
     options={

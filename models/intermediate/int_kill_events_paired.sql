@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='match_id') }}
+{{ config(materialized='halo_incremental', incremental_strategy='delete+insert', unique_key='match_id') }}
 {#-
     Kill pairing (docs/definitions.md): a `kill` event of player A and a `death` event of player B (A <> B) in
     the same match within 5 ms form one kill A -> B. Each event pairs at most once; opponents
@@ -12,13 +12,13 @@
 -#}
 {% set rounds = var('kill_pairing_rounds', 6) %}
 {% set window_ms = var('kill_pairing_window_ms', 5) %}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 events as (
     select * from {{ ref('stg_halo__highlight_events') }}
     where event_type in ('kill', 'death')
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
       and match_id in ({{ changed_ids }})
     {% endif %}
 ),
@@ -26,14 +26,14 @@ events as (
 players as (
     select * from {{ ref('stg_halo__match_players') }}
     where xuid is not null
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
       and match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 loads as (
     select * from {{ ref('int_match_loads') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
@@ -9,7 +9,7 @@
     whose latest gamertag changed with the new films, so `gamertag` is always the latest one known.
 -#}
 -- depends_on: {{ ref('stg_halo__highlight_events') }}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 players as (
@@ -28,7 +28,7 @@ loads as (
     select * from {{ ref('int_match_loads') }}
 ),
 
-{% if is_incremental() %}
+{% if halo_is_incremental() %}
 {%- set to_write_query %}
     select match_id from {{ ref('stg_halo__match_players') }} where match_id in ({{ changed_ids }})
     union
@@ -86,7 +86,7 @@ final as (
         on gamertags.xuid = players.xuid
     left join loads
         on loads.match_id = players.match_id
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where players.match_id in ({{ to_write }})
     {% endif %}
 )

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
@@ -26,19 +26,19 @@ sessions as (
     select * from {{ ref('int_matches_sessionized') }}
 ),
 
-{% if is_incremental() %}
+{% if halo_is_incremental() %}
 {%- set rewritten = halo_rewritten_matches() %}
 {% endif %}
 to_write as (
     select matches.*
     from matches
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     -- literals (see macros/changed_matches.sql): the filter reaches the raw scans under the views
     where matches.match_id in ({{ rewritten.ids_sql }})
     {% endif %}
 ),
 
-{% if is_incremental() and rewritten.count <= var('performance_score_join_limit', 1000) %}
+{% if halo_is_incremental() and rewritten.count <= var('performance_score_join_limit', 1000) %}
 -- performance_score of the rewritten matches only, against every earlier match: the stored matches' metrics
 -- are in this table (player_count from staging). Same definition (macros/performance_score.sql), O(new x all).
 score_inputs as (

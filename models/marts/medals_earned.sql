@@ -1,10 +1,10 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
 ) }}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 owner as (
@@ -21,14 +21,14 @@ definitions as (
 
 matches as (
     select * from {{ ref('stg_halo__matches') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 loads as (
     select * from {{ ref('int_match_loads') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
@@ -38,7 +38,7 @@ owner_medals as (
     from medals
     inner join owner
         on medals.player_id = owner.player_id
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where medals.match_id in ({{ changed_ids }})
     {% endif %}
 ),

@@ -63,15 +63,16 @@
     end
 {%- endmacro %}
 
-{#- The shares of the rows of `scored` (match_id, start_time, metric columns) against the rows of `history` (the
-    same columns; every match of the owner, `scored` ones included): per metric, the share of the earlier
-    matches (start_time, then match_id) with a value whose value is <= this one (>= for higher_is_worse); null
+{#- The shares of the rows of `scored` (owner_xuid, match_id, start_time, metric columns) against the rows of
+    `history` (the same columns; every match of the owners, `scored` ones included): per metric, the share of the
+    same owner's earlier matches (start_time, then match_id) with a value whose value is <= this one (>= for higher_is_worse); null
     when this match lacks the metric or no earlier match has it. earlier_matches counts every earlier match.
     The same numbers as share_of_earlier_at_or_below's windows (integer counts, one division). A join of
     scored x earlier history rows: for the few matches of an update, not for a whole history. -#}
 {% macro performance_shares_against_earlier(scored, history) -%}
     {%- set higher_is_worse = performance_score_higher_is_worse() -%}
     select
+        scored.owner_xuid,
         scored.match_id,
         count(history.match_id) as earlier_matches,
         {%- for metric in performance_score_weights() %}
@@ -85,7 +86,8 @@
         {%- endfor %}
     from {{ scored }} as scored
     left join {{ history }} as history
-        on history.start_time < scored.start_time
-        or (history.start_time = scored.start_time and history.match_id < scored.match_id)
-    group by scored.match_id
+        on history.owner_xuid = scored.owner_xuid
+        and (history.start_time < scored.start_time
+             or (history.start_time = scored.start_time and history.match_id < scored.match_id))
+    group by scored.owner_xuid, scored.match_id
 {%- endmacro %}

@@ -28,6 +28,7 @@ matches as (
 
 final as (
     select
+        owner_xuid,
         match_id,
         start_time,
         end_time,

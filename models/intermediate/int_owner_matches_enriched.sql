@@ -1,16 +1,13 @@
--- One row per match: the owner's own stats joined with the match, its reference names and team context.
+-- One row per owner and match: the owner's own stats joined with the match, its reference names, the owner
+-- team's scores and the owner's skill result.
 with
 
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
+owner_players as (
+    select * from {{ ref('int_owner_match_players') }}
 ),
 
 matches as (
     select * from {{ ref('stg_halo__matches') }}
-),
-
-players as (
-    select * from {{ ref('stg_halo__match_players') }}
 ),
 
 reference_names as (
@@ -21,19 +18,17 @@ team_context as (
     select * from {{ ref('int_match_team_context') }}
 ),
 
+skill as (
+    select * from {{ ref('int_match_player_skill') }}
+),
+
 loads as (
     select * from {{ ref('int_match_loads') }}
 ),
 
-owner_players as (
-    select players.*
-    from players
-    inner join owner
-        on players.player_id = owner.player_id
-),
-
 final as (
     select
+        owner_players.owner_xuid,
         matches.match_id,
         matches.start_time,
         matches.end_time,
@@ -73,14 +68,14 @@ final as (
         owner_players.time_played_s,
         owner_players.score,
         owner_players.personal_score,
-        team_context.my_team_score,
+        team_context.team_score as my_team_score,
         team_context.enemy_team_score,
-        team_context.team_mmr,
-        team_context.enemy_mmr,
-        team_context.expected_kills,
-        team_context.expected_deaths,
-        team_context.pre_match_csr,
-        team_context.post_match_csr,
+        skill.team_mmr,
+        skill.enemy_mmr,
+        skill.expected_kills,
+        skill.expected_deaths,
+        skill.pre_match_csr,
+        skill.post_match_csr,
         owner_players.left_early,
         coalesce(loads.loaded_at, matches.loaded_at) as loaded_at
     from matches
@@ -90,6 +85,10 @@ final as (
         on reference_names.match_id = matches.match_id
     left join team_context
         on team_context.match_id = matches.match_id
+        and team_context.team_id = owner_players.team_id
+    left join skill
+        on skill.match_id = matches.match_id
+        and skill.player_id = owner_players.player_id
     left join loads
         on loads.match_id = matches.match_id
 )

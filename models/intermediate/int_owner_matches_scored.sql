@@ -1,5 +1,5 @@
 {#-
-    performance_score (0-100), docs/definitions.md: for each metric the share of the owner's EARLIER matches
+    performance_score (0-100), docs/definitions.md: for each metric the share of the owner's EARLIER matches (each owner's own history)
     whose value is <= this match's (deaths per minute: >=), weighted; metrics missing in this match
     (or without any earlier value) drop out and the remaining weights are re-normalised; null with
     fewer than 10 earlier matches. Metrics, weights and the weighting: macros/performance_score.sql
@@ -23,6 +23,7 @@ matches as (
 
 metrics as (
     select
+        owner_xuid,
         match_id,
         start_time,
         {{ performance_metric_columns() }}
@@ -31,11 +32,12 @@ metrics as (
 
 shares as (
     select
+        owner_xuid,
         match_id,
-        count(*) over (order by {{ match_order }} rows between unbounded preceding and 1 preceding)
+        count(*) over (partition by owner_xuid order by {{ match_order }} rows between unbounded preceding and 1 preceding)
             as earlier_matches,
         {%- for metric in performance_score_weights() %}
-        {{ share_of_earlier_at_or_below(metric, match_order, metric in higher_is_worse) }} as {{ metric }}_share
+        {{ share_of_earlier_at_or_below(metric, 'owner_xuid', match_order, metric in higher_is_worse) }} as {{ metric }}_share
         {{- ',' if not loop.last }}
         {%- endfor %}
     from metrics
@@ -43,6 +45,7 @@ shares as (
 
 final as (
     select
+        owner_xuid,
         match_id,
         earlier_matches,
         {{ performance_score_from_shares() }} as performance_score

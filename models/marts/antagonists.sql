@@ -1,10 +1,6 @@
--- One row per human who played against the owner: kills either way (from paired film events of
+-- One row per owner and human who played against that owner: kills either way (from paired film events of
 -- opponents), matches against, first/last encounter, latest gamertag.
 with
-
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
-),
 
 participants as (
     select * from {{ ref('int_match_participants_related') }}
@@ -18,8 +14,13 @@ gamertags as (
     select * from {{ ref('int_player_gamertags') }}
 ),
 
+owners as (
+    select * from {{ ref('tracked_players') }}
+),
+
 opponents as (
     select
+        owner_xuid,
         xuid,
         count(distinct match_id) as matches_against,
         min(start_time) as first_encounter_at,
@@ -28,7 +29,7 @@ opponents as (
     where relation_to_owner = 'opponent'
       and not is_bot
       and xuid is not null
-    group by xuid
+    group by owner_xuid, xuid
 ),
 
 opponent_kills as (
@@ -40,26 +41,29 @@ opponent_kills as (
 
 killed_by_owner as (
     select
+        owners.owner_xuid as owner_xuid,
         opponent_kills.victim_xuid as xuid,
         count(*) as times_killed
     from opponent_kills
-    inner join owner
-        on opponent_kills.killer_xuid = owner.xuid
-    group by opponent_kills.victim_xuid
+    inner join owners
+        on opponent_kills.killer_xuid = owners.owner_xuid
+    group by owners.owner_xuid, opponent_kills.victim_xuid
 ),
 
 killed_owner as (
     select
+        owners.owner_xuid as owner_xuid,
         opponent_kills.killer_xuid as xuid,
         count(*) as times_killed_by
     from opponent_kills
-    inner join owner
-        on opponent_kills.victim_xuid = owner.xuid
-    group by opponent_kills.killer_xuid
+    inner join owners
+        on opponent_kills.victim_xuid = owners.owner_xuid
+    group by owners.owner_xuid, opponent_kills.killer_xuid
 ),
 
 final as (
     select
+        opponents.owner_xuid,
         opponents.xuid as opponent_xuid,
         gamertags.gamertag,
         coalesce(killed_by_owner.times_killed, 0) as times_killed,
@@ -70,9 +74,11 @@ final as (
         opponents.last_encounter_at
     from opponents
     left join killed_by_owner
-        on killed_by_owner.xuid = opponents.xuid
+        on killed_by_owner.owner_xuid = opponents.owner_xuid
+        and killed_by_owner.xuid = opponents.xuid
     left join killed_owner
-        on killed_owner.xuid = opponents.xuid
+        on killed_owner.owner_xuid = opponents.owner_xuid
+        and killed_owner.xuid = opponents.xuid
     left join gamertags
         on gamertags.xuid = opponents.xuid
 )

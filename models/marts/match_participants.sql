@@ -16,8 +16,8 @@ players as (
     select * from {{ ref('stg_halo__match_players') }}
 ),
 
-related as (
-    select * from {{ ref('int_match_participants_related') }}
+owners as (
+    select * from {{ ref('tracked_players') }}
 ),
 
 gamertags as (
@@ -75,13 +75,11 @@ final as (
         players.personal_score,
         players.time_played_s,
         players.left_early,
-        related.is_owner,
-        related.relation_to_owner,
+        owners.player_id is not null as is_owner,
         loads.loaded_at
     from players
-    inner join related
-        on related.match_id = players.match_id
-        and related.player_id = players.player_id
+    left join owners
+        on owners.player_id = players.player_id
     left join gamertags
         on gamertags.xuid = players.xuid
     left join loads

@@ -7,8 +7,11 @@
 {%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
+owner_players as (
+    select * from {{ ref('int_owner_match_players') }}
+    {% if halo_is_incremental() %}
+    where match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 medals as (
@@ -34,10 +37,11 @@ loads as (
 ),
 
 owner_medals as (
-    select medals.*
+    select owner_players.owner_xuid, medals.*
     from medals
-    inner join owner
-        on medals.player_id = owner.player_id
+    inner join owner_players
+        on owner_players.match_id = medals.match_id
+        and owner_players.player_id = medals.player_id
     {% if halo_is_incremental() %}
     where medals.match_id in ({{ changed_ids }})
     {% endif %}
@@ -45,6 +49,7 @@ owner_medals as (
 
 final as (
     select
+        owner_medals.owner_xuid,
         owner_medals.match_id,
         owner_medals.medal_id,
         matches.start_time,

@@ -1,4 +1,4 @@
--- The owner's sessions in one row: how many, how long, how many matches, the best and worst.
+-- Each owner's sessions in one row: how many, how long, how many matches, the best and worst.
 with
 
 sessions as (
@@ -7,15 +7,17 @@ sessions as (
 
 ranked as (
     select
+        owner_xuid,
         session_id,
         kd_ratio,
-        row_number() over (order by kd_ratio desc, started_at) as best_rank,
-        row_number() over (order by kd_ratio asc, started_at) as worst_rank
+        row_number() over (partition by owner_xuid order by kd_ratio desc, started_at) as best_rank,
+        row_number() over (partition by owner_xuid order by kd_ratio asc, started_at) as worst_rank
     from sessions
 ),
 
 aggregated as (
     select
+        owner_xuid,
         count(*) as sessions,
         cast(sum(matches) as bigint) as matches,
         avg(cast(matches as double precision)) as avg_matches_per_session,
@@ -27,10 +29,12 @@ aggregated as (
         min(started_at) as first_session_at,
         max(started_at) as last_session_at
     from sessions
+    group by owner_xuid
 ),
 
 final as (
     select
+        aggregated.owner_xuid,
         aggregated.sessions,
         aggregated.matches,
         aggregated.avg_matches_per_session,
@@ -45,9 +49,11 @@ final as (
         aggregated.last_session_at
     from aggregated
     left join ranked as best
-        on best.best_rank = 1
+        on best.owner_xuid = aggregated.owner_xuid
+        and best.best_rank = 1
     left join ranked as worst
-        on worst.worst_rank = 1
+        on worst.owner_xuid = aggregated.owner_xuid
+        and worst.worst_rank = 1
 )
 
 select * from final

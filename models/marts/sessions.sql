@@ -1,4 +1,4 @@
--- One row per play session (matches less than 120 minutes apart), with what happened in it.
+-- One row per owner and play session (matches less than 120 minutes apart), with what happened in it.
 with
 
 matches as (
@@ -7,6 +7,7 @@ matches as (
 
 aggregated as (
     select
+        owner_xuid,
         session_id,
         min(start_time) as started_at,
         max(end_time) as ended_at,
@@ -14,11 +15,12 @@ aggregated as (
         cast(sum(case when post_match_csr is not null and pre_match_csr is not null
                  then post_match_csr - pre_match_csr end) as bigint) as csr_change
     from matches
-    group by session_id
+    group by owner_xuid, session_id
 ),
 
 final as (
     select
+        owner_xuid,
         session_id,
         started_at,
         ended_at,

@@ -1,4 +1,4 @@
--- One row per other human the owner has played with or against.
+-- One row per owner and other human that owner has played with or against.
 with
 
 participants as (
@@ -19,6 +19,7 @@ others as (
 
 aggregated as (
     select
+        owner_xuid,
         xuid,
         count(distinct case when relation_to_owner = 'teammate' then match_id end) as matches_together,
         count(distinct case when relation_to_owner = 'opponent' then match_id end) as matches_against,
@@ -29,11 +30,12 @@ aggregated as (
         min(start_time) as first_played_at,
         max(start_time) as last_played_at
     from others
-    group by xuid
+    group by owner_xuid, xuid
 ),
 
 final as (
     select
+        aggregated.owner_xuid,
         aggregated.xuid as teammate_xuid,
         gamertags.gamertag,
         aggregated.matches_together,

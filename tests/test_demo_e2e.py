@@ -69,7 +69,7 @@ def test_matches_and_kills_per_player(demo: tuple[Path, subprocess.CompletedProc
         kills = sum(entry["Stats"]["CoreStats"]["Kills"]
                     for d in docs for p in d["Players"] if p["PlayerId"] == me for entry in p["PlayerTeamStats"])
         db = player_db_path(gamertag, root)
-        assert query(db, "SELECT matches, kills FROM main.mv_global_stats") == [(len(docs), kills)]
+        assert query(db, "SELECT sum(matches), sum(kills) FROM main.mv_global_stats") == [(len(docs), kills)]
         assert query(db, "SELECT count(*), sum(kills) FROM main.match_stats") == [(len(docs), kills)]
 
 
@@ -234,7 +234,7 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
     new_docs = match_docs(extra.players[0][2])
     assert new_docs and not {d["MatchId"] for d in new_docs} & {
         r[0] for r in query(db, "SELECT match_id FROM raw.matches")}
-    before = query(db, "SELECT matches, kills FROM main.mv_global_stats")[0]
+    before = query(db, "SELECT sum(matches), sum(kills) FROM main.mv_global_stats")[0]
     me = f"xuid({xuid})"
     added_kills = sum(e["Stats"]["CoreStats"]["Kills"] for d in new_docs for p in d["Players"] if p["PlayerId"] == me
                       for e in p["PlayerTeamStats"])
@@ -249,7 +249,7 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
                               env=env, capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert f"built {gamertag}: ok ({mode} build)" in proc.stderr
-        assert query(db, "SELECT matches, kills FROM main.mv_global_stats") == [expected]
+        assert query(db, "SELECT sum(matches), sum(kills) FROM main.mv_global_stats") == [expected]
         assert query(db, "SELECT count(*), count(DISTINCT match_id) FROM main.match_stats") == [(expected[0],) * 2]
         scores[mode] = {match_id: (session, score) for match_id, session, score in query(
             db, "SELECT match_id, session_id, round(performance_score, 9) FROM main.match_stats")}

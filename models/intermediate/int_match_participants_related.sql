@@ -30,6 +30,7 @@ final as (
             else 'opponent'
         end as relation_to_owner,
         owner_players.outcome as owner_outcome,
+        matches.experience,
         matches.start_time
     from owner_players
     inner join players

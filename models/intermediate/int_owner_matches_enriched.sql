@@ -45,6 +45,7 @@ final as (
         matches.game_variant_category,
         reference_names.mode_name,
         reference_names.is_ranked,
+        matches.experience,
         matches.playlist_asset_id is not null as is_matchmade,
         matches.player_count,
         owner_players.outcome,
@@ -76,6 +77,10 @@ final as (
         skill.expected_deaths,
         skill.pre_match_csr,
         skill.post_match_csr,
+        skill.pre_match_csr_tier,
+        {{ csr_sub_tier_name('skill.pre_match_csr_tier', 'skill.pre_match_csr_sub_tier') }} as pre_match_csr_sub_tier_name,
+        skill.post_match_csr_tier,
+        {{ csr_sub_tier_name('skill.post_match_csr_tier', 'skill.post_match_csr_sub_tier') }} as post_match_csr_sub_tier_name,
         owner_players.left_early,
         coalesce(loads.loaded_at, matches.loaded_at) as loaded_at
     from matches

@@ -30,7 +30,7 @@ final as (
         snapshots.rank,
         ranks.title,
         ranks.subtitle,
-        cast(ranks.tier as varchar) as tier,
+        ranks.tier_type as tier,
         cast(ranks.grade as integer) as grade,
         snapshots.xp_in_rank,
         ranks.xp_required as xp_required_for_rank,

@@ -60,6 +60,7 @@ final as (
         gamertags.gamertag,
         players.team_id,
         players.outcome,
+        {{ outcome_name('players.outcome') }} as outcome_name,
         players.rank,
         players.kills,
         players.deaths,

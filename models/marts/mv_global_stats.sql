@@ -1,4 +1,5 @@
--- Each owner's whole loaded history in one row.
+-- Each owner's whole loaded history, one row per experience (pvp_matchmade, pvp_custom, pve; an owner without
+-- matches: one row, experience null).
 with
 
 owners as (
@@ -20,28 +21,33 @@ sessions as (
 match_totals as (
     select
         owner_xuid,
+        experience,
         {{ match_summary_columns() }},
         cast(sum(case when is_ranked then 1 else 0 end) as bigint) as ranked_matches,
         max(post_match_csr) as max_csr
     from matches
-    group by owner_xuid
+    group by owner_xuid, experience
 ),
 
 medal_totals as (
-    select owner_xuid, cast(sum(count) as bigint) as medals_earned
+    select matches.owner_xuid, matches.experience, cast(sum(medals.count) as bigint) as medals_earned
     from medals
-    group by owner_xuid
+    inner join matches
+        on matches.owner_xuid = medals.owner_xuid
+        and matches.match_id = medals.match_id
+    group by matches.owner_xuid, matches.experience
 ),
 
 session_totals as (
-    select owner_xuid, count(*) as sessions
+    select owner_xuid, experience, count(*) as sessions
     from sessions
-    group by owner_xuid
+    group by owner_xuid, experience
 ),
 
 final as (
     select
         owners.owner_xuid,
+        match_totals.experience,
         owners.gamertag,
         coalesce(match_totals.matches, 0) as matches,
         match_totals.wins,
@@ -67,9 +73,11 @@ final as (
     left join match_totals
         on match_totals.owner_xuid = owners.owner_xuid
     left join medal_totals
-        on medal_totals.owner_xuid = owners.owner_xuid
+        on medal_totals.owner_xuid = match_totals.owner_xuid
+        and medal_totals.experience = match_totals.experience
     left join session_totals
-        on session_totals.owner_xuid = owners.owner_xuid
+        on session_totals.owner_xuid = match_totals.owner_xuid
+        and session_totals.experience = match_totals.experience
 )
 
 select * from final

@@ -1,4 +1,4 @@
--- Each owner's sessions in one row: how many, how long, how many matches, the best and worst.
+-- Each owner's sessions in one row per experience: how many, how long, how many matches, the best and worst.
 with
 
 sessions as (
@@ -8,16 +8,18 @@ sessions as (
 ranked as (
     select
         owner_xuid,
+        experience,
         session_id,
         kd_ratio,
-        row_number() over (partition by owner_xuid order by kd_ratio desc, started_at) as best_rank,
-        row_number() over (partition by owner_xuid order by kd_ratio asc, started_at) as worst_rank
+        row_number() over (partition by owner_xuid, experience order by kd_ratio desc, started_at) as best_rank,
+        row_number() over (partition by owner_xuid, experience order by kd_ratio asc, started_at) as worst_rank
     from sessions
 ),
 
 aggregated as (
     select
         owner_xuid,
+        experience,
         count(*) as sessions,
         cast(sum(matches) as bigint) as matches,
         avg(cast(matches as double precision)) as avg_matches_per_session,
@@ -29,12 +31,13 @@ aggregated as (
         min(started_at) as first_session_at,
         max(started_at) as last_session_at
     from sessions
-    group by owner_xuid
+    group by owner_xuid, experience
 ),
 
 final as (
     select
         aggregated.owner_xuid,
+        aggregated.experience,
         aggregated.sessions,
         aggregated.matches,
         aggregated.avg_matches_per_session,
@@ -50,9 +53,11 @@ final as (
     from aggregated
     left join ranked as best
         on best.owner_xuid = aggregated.owner_xuid
+        and best.experience = aggregated.experience
         and best.best_rank = 1
     left join ranked as worst
         on worst.owner_xuid = aggregated.owner_xuid
+        and worst.experience = aggregated.experience
         and worst.worst_rank = 1
 )
 

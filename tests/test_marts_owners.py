@@ -37,13 +37,17 @@ MATCH_LEVEL_MARTS = ["match_participants", "highlight_events", "int_kill_events_
 
 def columns(db: Path, table: str) -> list[str]:
     rows = query(db, "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                     "ORDER BY ordinal_position", [table])
+                     "AND table_schema = 'main' AND table_catalog = current_database() ORDER BY ordinal_position",
+                 [table])
     return [r["column_name"] for r in rows if r["column_name"] not in ("loaded_at", "is_owner")]
 
 
 def rows_of(db: Path, table: str, where: str, params: list) -> list[tuple]:
+    """The rows, floats to 9 decimals (an average over the same rows in another physical order may differ in the
+    last bit)."""
     names = ", ".join(f'"{c}"' for c in columns(db, table))
-    return [tuple(r.values()) for r in query(db, f"SELECT {names} FROM {table} WHERE {where} ORDER BY ALL", params)]
+    rows = query(db, f"SELECT {names} FROM {table} WHERE {where} ORDER BY ALL", params)
+    return [tuple(round(v, 9) if isinstance(v, float) else v for v in r.values()) for r in rows]
 
 
 def played_by(xuid: int) -> list[Path]:

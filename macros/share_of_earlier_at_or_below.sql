@@ -10,11 +10,8 @@
     = (rows of the frame with value <= current, ties included) / frame size, in O(n log n).
     With the frame = earlier rows + the current row: count_at_or_below_earlier = cume_dist * n - 1.
 -#}
+{#- DuckDB only (framed cume_dist): see the header. -#}
 {% macro share_of_earlier_at_or_below(value, partition_by, order_by, at_or_above=false) -%}
-    {{ return(adapter.dispatch('share_of_earlier_at_or_below')(value, partition_by, order_by, at_or_above)) }}
-{%- endmacro %}
-
-{% macro duckdb__share_of_earlier_at_or_below(value, partition_by, order_by, at_or_above) -%}
     {%- set window -%}
         partition by {{ partition_by }}, ({{ value }} is null) order by {{ order_by }} rows between unbounded preceding and current row
     {%- endset -%}
@@ -26,10 +23,4 @@
                    * row_number() over ({{ window }})) - 1)
             / (row_number() over ({{ window }}) - 1)
     end)
-{%- endmacro %}
-
-{% macro default__share_of_earlier_at_or_below(value, partition_by, order_by, at_or_above) -%}
-    {{ exceptions.raise_compiler_error(
-        "share_of_earlier_at_or_below needs framed ranking windows (DuckDB); on " ~ target.type ~
-        " write it as a self-join on earlier rows or a sorted running count") }}
 {%- endmacro %}

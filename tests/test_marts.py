@@ -320,6 +320,36 @@ def test_antagonists_from_film_38(built: dict) -> None:
             assert row["gamertag"] == film_names[xuid]
 
 
+def test_film_medal_events_carry_the_medal_name_id(built: dict) -> None:
+    """A film's medal event carries SPNKr's film code (0-146); highlight_events.medal_id is the medal's NameId: the
+    one the medal metadata gives the medal SPNKr names for that code. Every medal event of film 38 joins
+    medal_definitions."""
+    names = {m["name"]["value"]: m["nameId"] for m in read_json(RESPONSES / "get_medal_metadata.json")["medals"]}
+    medals = [e for e in spnkr_events.read(FILM_38.read_bytes(), 38) if e.event_type == "medal"]
+    assert len(medals) == 85  # and one in the small film: 86 medal events in the samples
+    expected = Counter((e.medal_value, names[e.medal_name]) for e in medals)
+    rows = query(built["db"], "SELECT film_medal_code, medal_id, count(*) AS n FROM highlight_events "
+                              "WHERE match_id = ? AND event_type = 'medal' GROUP BY ALL", [ODDBALL_ID])
+    assert {(r["film_medal_code"], r["medal_id"]): r["n"] for r in rows} == expected
+    defined = {r["medal_id"] for r in query(metadata_db_path(built["root"]), "SELECT medal_id FROM medal_definitions")}
+    events = query(built["db"], "SELECT medal_id FROM highlight_events WHERE match_id = ? AND event_type = 'medal'",
+                   [ODDBALL_ID])
+    assert len(events) == len(medals) and all(e["medal_id"] in defined for e in events)
+
+
+def test_a_medal_only_the_name_files_know_gets_their_names(built: dict) -> None:
+    """NameId 2125906504 is not in the medal metadata; medals_en.json / medals_fr.json name it."""
+    medal_id = 2125906504
+    metadata = read_json(RESPONSES / "get_medal_metadata.json")
+    assert medal_id not in {m["nameId"] for m in metadata["medals"]}
+    english = read_json(REFERENCE / "medals_en.json")[str(medal_id)]
+    french = read_json(REFERENCE / "medals_fr.json")[str(medal_id)]
+    assert (english, french) == ("Big Deal", "Gros lot")
+    rows = query(metadata_db_path(built["root"]), "SELECT name_en, name_fr, difficulty, type FROM medal_definitions "
+                                                  "WHERE medal_id = ?", [medal_id])
+    assert rows == [{"name_en": english, "name_fr": french, "difficulty": None, "type": None}]
+
+
 def test_kill_pairing_counts_unpaired_events(built: dict) -> None:
     rows = query(built["db"], "SELECT match_id, pairing_status, count(*) AS n FROM int_kill_events_paired "
                               "GROUP BY ALL")

@@ -31,7 +31,7 @@ final as (
         ranks.title,
         ranks.subtitle,
         ranks.tier_type as tier,
-        cast(ranks.grade as integer) as grade,
+        cast(ranks.grade as {{ dbt.type_int() }}) as grade,
         snapshots.xp_in_rank,
         ranks.xp_required as xp_required_for_rank,
         -- XP of every rank completed before this one, plus the progress inside it

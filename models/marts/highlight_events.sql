@@ -37,12 +37,13 @@ final as (
         events.type_hint,
         events.time_ms,
         events.is_medal,
-        events.medal_id,
+        definitions.medal_id,
+        events.film_medal_code,
         coalesce(definitions.name_en, nullif(events.film_medal_name, '')) as medal_name,
         loads.loaded_at
     from events
     left join definitions
-        on definitions.medal_id = events.medal_id
+        on definitions.film_medal_code = events.film_medal_code
     left join loads
         on loads.match_id = events.match_id
 )

@@ -22,7 +22,7 @@ aggregated as (
         experience,
         count(*) as sessions,
         cast(sum(matches) as bigint) as matches,
-        avg(cast(matches as double precision)) as avg_matches_per_session,
+        avg(cast(matches as {{ type_double() }})) as avg_matches_per_session,
         max(matches) as max_matches_in_session,
         avg(duration_s) as avg_session_duration_s,
         max(duration_s) as longest_session_s,

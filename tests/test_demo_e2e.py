@@ -89,7 +89,8 @@ def test_wins_per_map(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
             played[name] += 1
             outcome = next(p["Outcome"] for p in d["Players"] if p["PlayerId"] == me)
             wins[name] += outcome == 2
-        rows = query(player_db_path(gamertag, root), "SELECT map_name, matches, wins FROM main.mv_map_stats")
+        rows = query(player_db_path(gamertag, root), "SELECT map_name, sum(matches), sum(wins) FROM main.mv_map_stats "
+                                                     "GROUP BY map_name")  # summed over experiences
         assert sorted(rows) == sorted((name, played[name], wins[name]) for name in played)
 
 
@@ -118,11 +119,14 @@ def test_who_killed_the_owner(demo: tuple[Path, subprocess.CompletedProcess]) ->
                         continue  # a suicide: a death nobody gets credit for (unpaired, not counted)
                     assert len(killers) == 1, (path.name, event)  # this check relies on unambiguous pairs
                     killed_by[killers[0]] += 1
+        # antagonists has a row per experience: summed over them
+        per_opponent = ("SELECT opponent_xuid, sum(times_killed_by) AS times_killed_by, sum(net_kills) AS net_kills "
+                        "FROM main.antagonists GROUP BY opponent_xuid")
         rows = query(player_db_path(gamertag, root),
-                     "SELECT opponent_xuid, times_killed_by FROM main.antagonists WHERE times_killed_by > 0")
+                     f"SELECT opponent_xuid, times_killed_by FROM ({per_opponent}) WHERE times_killed_by > 0")
         assert dict(rows) == dict(killed_by)
         nemesis = query(player_db_path(gamertag, root),
-                        "SELECT opponent_xuid FROM main.antagonists ORDER BY times_killed_by DESC, net_kills, "
+                        f"SELECT opponent_xuid FROM ({per_opponent}) ORDER BY times_killed_by DESC, net_kills, "
                         "opponent_xuid LIMIT 1")[0][0]
         top = max(killed_by.values())
         assert killed_by[nemesis] == top

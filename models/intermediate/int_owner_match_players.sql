@@ -13,7 +13,10 @@ players as (
 final as (
     select
         owners.xuid as owner_xuid,
-        players.*
+        players.match_id,
+        players.player_id,
+        players.team_id,
+        players.outcome
     from players
     inner join owners
         on players.player_id = owners.player_id

@@ -2,8 +2,22 @@
 -- team's scores and the owner's skill result.
 with
 
-owner_players as (
+owner_match_players as (
     select * from {{ ref('int_owner_match_players') }}
+),
+
+players as (
+    select * from {{ ref('stg_halo__match_players') }}
+),
+
+owner_players as (
+    select
+        owner_match_players.owner_xuid,
+        players.*
+    from owner_match_players
+    inner join players
+        on players.match_id = owner_match_players.match_id
+        and players.player_id = owner_match_players.player_id
 ),
 
 matches as (

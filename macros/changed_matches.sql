@@ -19,24 +19,40 @@
 {%- endmacro %}
 
 {% macro changed_match_ids(inline_limit=none) -%}
-    {{- inline_match_ids(changed_match_ids_query(), inline_limit) if is_incremental() else changed_match_ids_query() -}}
+    {{- inline_match_ids(changed_match_ids_query(), inline_limit) if halo_is_incremental() else changed_match_ids_query() -}}
 {%- endmacro %}
 
-{#- The matches an incremental match_stats run rewrites: the changed ones (above) and every match that started at or
-    after the earliest of them (a match's session and performance score depend on the matches before it).
+{#- The matches an incremental match_stats run rewrites: the changed ones (above) and every match of the same owner
+    that started at or after that owner's earliest changed match (a match's session and performance score depend on
+    the owner's matches before it). All owners' rows of these matches are rewritten (delete+insert by match_id).
     {ids_sql, count}: ids_sql goes inside `match_id in (...)`, count is how many (0 outside a run). One list of
     ids, where `id in (...) or start_time >= ...` kept DuckDB from taking the filter down to the raw scans. A
-    model calling it needs `-- depends_on: {{ ref('stg_halo__matches') }}` (the ref is only rendered in
-    incremental runs). -#}
+    model calling it needs `-- depends_on:` refs of stg_halo__matches and int_owner_match_players (the refs are
+    only rendered in incremental runs). -#}
 {% macro halo_rewritten_matches(inline_limit=none) -%}
     {%- set changed = changed_match_ids_query() -%}
-    {%- set matches = ref('stg_halo__matches') -%}
     {%- set query -%}
-        select match_id from {{ matches }}
-        where match_id in ({{ changed }})
-           or start_time >= (select min(start_time) from {{ matches }} where match_id in ({{ changed }}))
+        with owner_matches as (
+            select owner_players.owner_xuid, matches.match_id, matches.start_time
+            from {{ ref('int_owner_match_players') }} as owner_players
+            inner join {{ ref('stg_halo__matches') }} as matches
+                on matches.match_id = owner_players.match_id
+        ),
+        earliest as (
+            select owner_xuid, min(start_time) as start_time
+            from owner_matches
+            where match_id in ({{ changed }})
+            group by owner_xuid
+        )
+        select distinct owner_matches.match_id
+        from owner_matches
+        inner join earliest
+            on earliest.owner_xuid = owner_matches.owner_xuid
+            and owner_matches.start_time >= earliest.start_time
+        union
+        select match_id from ({{ changed }}) as changed_ids
     {%- endset -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or not halo_is_incremental() -%}
         {{ return({'ids_sql': query, 'count': 0}) }}
     {%- endif -%}
     {{ return(match_ids_in(query, inline_limit)) }}

@@ -1,8 +1,11 @@
 {#-
-    performance_score (docs/definitions.md#performance_score), one definition used twice:
-    int_owner_matches_scored computes the shares of every match with framed windows (full builds);
-    match_stats' incremental runs compute them for the rewritten matches only, against the stored
-    earlier matches (performance_shares_against_earlier). Both go through the metrics and the weighting below.
+    performance_score (docs/definitions.md#performance_score): its one definition, in this file. The metrics
+    (performance_metric_columns), the weights, the weighting (performance_score_from_shares) and the shares:
+      - full build: int_owner_matches_scored, performance_shares (DuckDB: framed windows, O(n log n); other
+        engines: performance_shares_against_earlier over the whole history);
+      - update: match_stats, for the rewritten matches only, performance_shares_against_earlier against the stored
+        earlier matches (above var performance_score_join_limit rewritten matches: the full-build path).
+    Both share computations give the same numbers (tests/test_marts.py, the backfill paths against the update path).
 -#}
 {% macro performance_score_weights() -%}
     {{ return({
@@ -63,29 +66,59 @@
     end
 {%- endmacro %}
 
-{#- The shares of the rows of `scored` (match_id, start_time, metric columns) against the rows of `history` (the
-    same columns; every match of the owner, `scored` ones included): per metric, the share of the earlier
-    matches (start_time, then match_id) with a value whose value is <= this one (>= for higher_is_worse); null
+{#- The shares of the rows of `scored` (owner_xuid, match_id, start_time, metric columns) against the rows of
+    `history` (the same columns; every match of the owners, `scored` ones included): per metric, the share of the
+    same owner's earlier matches (start_time, then match_id) with a value whose value is <= this one (>= for higher_is_worse); null
     when this match lacks the metric or no earlier match has it. earlier_matches counts every earlier match.
     The same numbers as share_of_earlier_at_or_below's windows (integer counts, one division). A join of
     scored x earlier history rows: for the few matches of an update, not for a whole history. -#}
 {% macro performance_shares_against_earlier(scored, history) -%}
     {%- set higher_is_worse = performance_score_higher_is_worse() -%}
     select
+        scored.owner_xuid,
         scored.match_id,
         count(history.match_id) as earlier_matches,
         {%- for metric in performance_score_weights() %}
         {%- set op = '>=' if metric in higher_is_worse else '<=' %}
         case
-            when any_value(scored.{{ metric }}) is null or count(history.{{ metric }}) = 0 then null
+            when max(scored.{{ metric }}) is null or count(history.{{ metric }}) = 0 then null
             else cast(sum(case when history.{{ metric }} {{ op }} scored.{{ metric }} then 1 else 0 end)
-                      as double precision)
+                      as {{ type_double() }})
                 / count(history.{{ metric }})
         end as {{ metric }}_share{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ scored }} as scored
     left join {{ history }} as history
-        on history.start_time < scored.start_time
-        or (history.start_time = scored.start_time and history.match_id < scored.match_id)
-    group by scored.match_id
+        on history.owner_xuid = scored.owner_xuid
+        and (history.start_time < scored.start_time
+             or (history.start_time = scored.start_time and history.match_id < scored.match_id))
+    group by scored.owner_xuid, scored.match_id
+{%- endmacro %}
+
+{#- The shares of every row of `metrics` (owner_xuid, match_id, start_time, the metric columns) against the same
+    owner's earlier rows: owner_xuid, match_id, earlier_matches, <metric>_share (macros/performance_score.sql). -#}
+{% macro performance_shares(metrics) -%}
+    {{ return(adapter.dispatch('performance_shares')(metrics)) }}
+{%- endmacro %}
+
+{#- DuckDB: framed windows, O(n log n) (share_of_earlier_at_or_below below). -#}
+{% macro duckdb__performance_shares(metrics) -%}
+    {%- set higher_is_worse = performance_score_higher_is_worse() -%}
+    {%- set match_order = 'start_time, match_id' -%}
+    select
+        owner_xuid,
+        match_id,
+        count(*) over (partition by owner_xuid order by {{ match_order }} rows between unbounded preceding and 1 preceding)
+            as earlier_matches,
+        {%- for metric in performance_score_weights() %}
+        {{ share_of_earlier_at_or_below(metric, 'owner_xuid', match_order, metric in higher_is_worse) }} as {{ metric }}_share
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ metrics }}
+{%- endmacro %}
+
+{#- ANSI (Spark SQL has no framed ranking windows): the self-join on earlier matches of the incremental path,
+    O(n^2), the same numbers. -#}
+{% macro default__performance_shares(metrics) -%}
+    {{ performance_shares_against_earlier(metrics, metrics) }}
 {%- endmacro %}

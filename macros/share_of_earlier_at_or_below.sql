@@ -1,5 +1,6 @@
 {#-
-    Share (0-1) of the EARLIER rows (ordered by `order_by`, strictly before the current row)
+    Share (0-1) of the EARLIER rows of the same `partition_by` group (ordered by `order_by`, strictly before the
+    current row)
     whose `value` is <= the current row's value (`at_or_above=true`: >=). Rows with a null value
     neither get a share nor count as earlier rows for others; null when there is no earlier value.
 
@@ -9,13 +10,10 @@
     = (rows of the frame with value <= current, ties included) / frame size, in O(n log n).
     With the frame = earlier rows + the current row: count_at_or_below_earlier = cume_dist * n - 1.
 -#}
-{% macro share_of_earlier_at_or_below(value, order_by, at_or_above=false) -%}
-    {{ return(adapter.dispatch('share_of_earlier_at_or_below')(value, order_by, at_or_above)) }}
-{%- endmacro %}
-
-{% macro duckdb__share_of_earlier_at_or_below(value, order_by, at_or_above) -%}
+{#- DuckDB only (framed cume_dist): see the header. -#}
+{% macro share_of_earlier_at_or_below(value, partition_by, order_by, at_or_above=false) -%}
     {%- set window -%}
-        partition by ({{ value }} is null) order by {{ order_by }} rows between unbounded preceding and current row
+        partition by {{ partition_by }}, ({{ value }} is null) order by {{ order_by }} rows between unbounded preceding and current row
     {%- endset -%}
     (case
         when {{ value }} is null then null
@@ -25,10 +23,4 @@
                    * row_number() over ({{ window }})) - 1)
             / (row_number() over ({{ window }}) - 1)
     end)
-{%- endmacro %}
-
-{% macro default__share_of_earlier_at_or_below(value, order_by, at_or_above) -%}
-    {{ exceptions.raise_compiler_error(
-        "share_of_earlier_at_or_below needs framed ranking windows (DuckDB); on " ~ target.type ~
-        " write it as a self-join on earlier rows or a sorted running count") }}
 {%- endmacro %}

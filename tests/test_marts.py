@@ -72,6 +72,16 @@ def summed(player: dict, stat: str) -> int:
     return sum(entry["Stats"]["CoreStats"][stat] for entry in player["PlayerTeamStats"])
 
 
+def experience_of(match: dict) -> str:
+    """docs/definitions.md#experience, from the match's JSON: against AI (PvE interaction, PvE playlist or PvE mode),
+    else a custom game (no playlist) or matchmade."""
+    info = match["MatchInfo"]
+    if info.get("GameplayInteraction") == 2 or info.get("PlaylistExperience") in (4, 6) \
+            or info.get("GameVariantCategory") in (1, 42):
+        return "pve"
+    return "pvp_custom" if info.get("Playlist") is None else "pvp_matchmade"
+
+
 def all_matches() -> dict[str, dict]:
     return {doc["MatchId"]: doc for doc in map(read_json, MATCH_STATS_FILES)}
 
@@ -238,8 +248,10 @@ def test_sessions_follow_the_120_minute_gap(built: dict) -> None:
         previous_end = end
     rows = query(built["db"], "SELECT match_id, session_id FROM match_stats")
     assert {r["match_id"]: r["session_id"] for r in rows} == expected
-    sessions = query(built["db"], "SELECT session_id, matches FROM sessions")
-    assert {s["session_id"]: s["matches"] for s in sessions} == Counter(expected.values())
+    sessions = query(built["db"], "SELECT session_id, experience, matches FROM sessions")
+    matches = all_matches()
+    assert {(s["session_id"], s["experience"]): s["matches"] for s in sessions} == \
+        Counter((session, experience_of(matches[match_id])) for match_id, session in expected.items())
 
 
 # ---------------------------------------------------------------------------------------------- other marts
@@ -281,29 +293,61 @@ def test_antagonists_from_film_38(built: dict) -> None:
     owner_killed, owner_killed_by = film_kills(FILM_38, 38, teams)
     assert sum(owner_killed.values()) > 0 and sum(owner_killed_by.values()) > 0
 
-    # matches against each human, over every loaded match
+    # matches against each human, over every loaded match, per experience
     against: Counter = Counter()
     for match in all_matches().values():
         owner_team = owner_of(match)["LastTeamId"]
         for player in match["Players"]:
             if player["PlayerId"].startswith("xuid(") and player["PlayerId"] != OWNER_ID \
                     and player["LastTeamId"] != owner_team:
-                against[int(player["PlayerId"][5:-1])] += 1
+                against[(int(player["PlayerId"][5:-1]), experience_of(match))] += 1
 
-    rows = {r["opponent_xuid"]: r for r in query(built["db"], "SELECT * FROM antagonists")}
+    film_experience = experience_of(oddball)
+    rows = {(r["opponent_xuid"], r["experience"]): r for r in query(built["db"], "SELECT * FROM antagonists")}
     assert set(rows) == set(against)
-    for xuid, row in rows.items():
-        assert row["times_killed"] == owner_killed.get(xuid, 0), xuid
-        assert row["times_killed_by"] == owner_killed_by.get(xuid, 0), xuid
+    for (xuid, experience), row in rows.items():
+        film = experience == film_experience
+        assert row["times_killed"] == (owner_killed.get(xuid, 0) if film else 0), xuid
+        assert row["times_killed_by"] == (owner_killed_by.get(xuid, 0) if film else 0), xuid
         assert row["net_kills"] == row["times_killed"] - row["times_killed_by"]
-        assert row["matches_against"] == against[xuid]
+        assert row["matches_against"] == against[(xuid, experience)]
     assert sum(r["times_killed"] for r in rows.values()) == sum(owner_killed.values())
     assert sum(r["times_killed_by"] for r in rows.values()) == sum(owner_killed_by.values())
     # gamertags come from the film
     film_names = {e.xuid: e.gamertag for e in spnkr_events.read(FILM_38.read_bytes(), 38)}
-    for xuid, name in film_names.items():
-        if xuid in rows:
-            assert rows[xuid]["gamertag"] == name
+    for (xuid, _), row in rows.items():
+        if xuid in film_names:
+            assert row["gamertag"] == film_names[xuid]
+
+
+def test_film_medal_events_carry_the_medal_name_id(built: dict) -> None:
+    """A film's medal event carries SPNKr's film code (0-146); highlight_events.medal_id is the medal's NameId: the
+    one the medal metadata gives the medal SPNKr names for that code. Every medal event of film 38 joins
+    medal_definitions."""
+    names = {m["name"]["value"]: m["nameId"] for m in read_json(RESPONSES / "get_medal_metadata.json")["medals"]}
+    medals = [e for e in spnkr_events.read(FILM_38.read_bytes(), 38) if e.event_type == "medal"]
+    assert len(medals) == 85  # and one in the small film: 86 medal events in the samples
+    expected = Counter((e.medal_value, names[e.medal_name]) for e in medals)
+    rows = query(built["db"], "SELECT film_medal_code, medal_id, count(*) AS n FROM highlight_events "
+                              "WHERE match_id = ? AND event_type = 'medal' GROUP BY ALL", [ODDBALL_ID])
+    assert {(r["film_medal_code"], r["medal_id"]): r["n"] for r in rows} == expected
+    defined = {r["medal_id"] for r in query(metadata_db_path(built["root"]), "SELECT medal_id FROM medal_definitions")}
+    events = query(built["db"], "SELECT medal_id FROM highlight_events WHERE match_id = ? AND event_type = 'medal'",
+                   [ODDBALL_ID])
+    assert len(events) == len(medals) and all(e["medal_id"] in defined for e in events)
+
+
+def test_a_medal_only_the_name_files_know_gets_their_names(built: dict) -> None:
+    """NameId 2125906504 is not in the medal metadata; medals_en.json / medals_fr.json name it."""
+    medal_id = 2125906504
+    metadata = read_json(RESPONSES / "get_medal_metadata.json")
+    assert medal_id not in {m["nameId"] for m in metadata["medals"]}
+    english = read_json(REFERENCE / "medals_en.json")[str(medal_id)]
+    french = read_json(REFERENCE / "medals_fr.json")[str(medal_id)]
+    assert (english, french) == ("Big Deal", "Gros lot")
+    rows = query(metadata_db_path(built["root"]), "SELECT name_en, name_fr, difficulty, type FROM medal_definitions "
+                                                  "WHERE medal_id = ?", [medal_id])
+    assert rows == [{"name_en": english, "name_fr": french, "difficulty": None, "type": None}]
 
 
 def test_kill_pairing_counts_unpaired_events(built: dict) -> None:
@@ -320,20 +364,20 @@ def test_kill_pairing_counts_unpaired_events(built: dict) -> None:
 
 
 def test_teammates_aggregate_over_all_matches(built: dict) -> None:
-    expected: dict[int, Counter] = defaultdict(Counter)
+    expected: dict[tuple[int, str], Counter] = defaultdict(Counter)
     for match in all_matches().values():
         owner = owner_of(match)
         for player in match["Players"]:
             if not player["PlayerId"].startswith("xuid(") or player["PlayerId"] == OWNER_ID:
                 continue
-            counts = expected[int(player["PlayerId"][5:-1])]
+            counts = expected[(int(player["PlayerId"][5:-1]), experience_of(match))]
             if player["LastTeamId"] == owner["LastTeamId"]:
                 counts["together"] += 1
                 counts["wins"] += owner["Outcome"] == 2
                 counts["losses"] += owner["Outcome"] == 3
             else:
                 counts["against"] += 1
-    rows = {r["teammate_xuid"]: r for r in query(built["db"], "SELECT * FROM teammates_aggregate")}
+    rows = {(r["teammate_xuid"], r["experience"]): r for r in query(built["db"], "SELECT * FROM teammates_aggregate")}
     assert set(rows) == set(expected)
     for xuid, counts in expected.items():
         row = rows[xuid]
@@ -354,17 +398,62 @@ def test_career_progression(built: dict) -> None:
         (snapshot["Rank"], snapshot["PartialProgress"], rank["RankTitle"]["value"])
     assert row["cumulative_xp"] == xp_before + snapshot["PartialProgress"]
     assert row["is_max_rank"] is False
+    assert row["tier"] == rank["TierType"]  # the tier's name (Bronze ... Onyx), not the grade numeral
 
 
 def test_global_stats(built: dict) -> None:
     matches = all_matches()
-    (row,) = query(built["db"], "SELECT * FROM mv_global_stats")
-    assert row["owner_xuid"] == OWNER_XUID and row["matches"] == len(matches)
-    assert row["kills"] == sum(summed(owner_of(m), "Kills") for m in matches.values())
-    assert row["wins"] == sum(owner_of(m)["Outcome"] == 2 for m in matches.values())
-    per_map = query(built["db"], "SELECT map_asset_id, matches FROM mv_map_stats")
-    assert {r["map_asset_id"]: r["matches"] for r in per_map} == \
-        Counter(m["MatchInfo"]["MapVariant"]["AssetId"] for m in matches.values())
+    rows = query(built["db"], "SELECT * FROM mv_global_stats")
+    assert {r["owner_xuid"] for r in rows} == {OWNER_XUID}
+    assert sum(r["matches"] for r in rows) == len(matches)
+    assert sum(r["kills"] for r in rows) == sum(summed(owner_of(m), "Kills") for m in matches.values())
+    assert sum(r["wins"] for r in rows) == sum(owner_of(m)["Outcome"] == 2 for m in matches.values())
+    per_map = query(built["db"], "SELECT map_asset_id, experience, matches FROM mv_map_stats")
+    assert {(r["map_asset_id"], r["experience"]): r["matches"] for r in per_map} == \
+        Counter((m["MatchInfo"]["MapVariant"]["AssetId"], experience_of(m)) for m in matches.values())
+
+
+def test_every_aggregate_is_split_by_experience(built: dict) -> None:
+    """K/D per experience from the JSON: PvP matchmade 102/59, the Firefight match against AI (87/2) in a PvE row
+    of its own and the custom game (2/1) in its own; no row of any aggregate mixes two experiences."""
+    totals: dict[str, Counter] = defaultdict(Counter)
+    for match in all_matches().values():
+        owner = owner_of(match)
+        totals[experience_of(match)].update(kills=summed(owner, "Kills"), deaths=summed(owner, "Deaths"), matches=1)
+    assert {e: (t["kills"], t["deaths"]) for e, t in totals.items()} == {
+        "pvp_matchmade": (102, 59), "pve": (87, 2), "pvp_custom": (2, 1)}
+    rows = {r["experience"]: r for r in query(built["db"], "SELECT * FROM mv_global_stats")}
+    assert set(rows) == set(totals)
+    for experience, t in totals.items():
+        row = rows[experience]
+        assert (row["matches"], row["kills"], row["deaths"]) == (t["matches"], t["kills"], t["deaths"])
+        assert row["kd_ratio"] == pytest.approx(t["kills"] / t["deaths"])
+    assert rows["pvp_matchmade"]["kd_ratio"] == pytest.approx(1.73, abs=0.005)
+    stats = {r["match_id"]: r["experience"] for r in query(built["db"], "SELECT match_id, experience FROM match_stats")}
+    assert stats == {match_id: experience_of(m) for match_id, m in all_matches().items()}
+    for mart in ("sessions", "mv_map_stats", "mv_mode_stats", "mv_session_stats"):
+        by_experience = {r["experience"]: r["matches"] for r in query(
+            built["db"], f"SELECT experience, sum(matches) AS matches FROM {mart} GROUP BY 1")}
+        assert by_experience == {e: t["matches"] for e, t in totals.items()}, mart
+
+
+def test_outcome_and_csr_tier_names(built: dict) -> None:
+    names = {1: "tie", 2: "win", 3: "loss", 4: "did_not_finish"}
+    rows = {r["match_id"]: r for r in query(built["db"], "SELECT * FROM match_stats")}
+    for match_id, match in all_matches().items():
+        assert rows[match_id]["outcome_name"] == names[owner_of(match)["Outcome"]], match_id
+    recap = read_json(RESPONSES / "get_match_skill.json")["Value"][0]["Result"]["RankRecap"]
+    for when in ("Pre", "Post"):
+        csr = recap[f"{when}MatchCsr"]
+        sub = csr["Tier"] if csr["Tier"] == "Onyx" else f"{csr['Tier']} {csr['SubTier'] + 1}"
+        row = rows[SLAYER_ID]
+        assert row[f"{when.lower()}_match_csr_tier"] == csr["Tier"] == "Onyx"
+        assert row[f"{when.lower()}_match_csr_sub_tier_name"] == sub
+    assert all(r["pre_match_csr_tier"] is None for k, r in rows.items() if k != SLAYER_ID)
+    # the session's CSR change is that of its one ranked playlist
+    (session,) = query(built["db"], "SELECT * FROM sessions WHERE csr_change IS NOT NULL")
+    assert session["csr_change"] == recap["PostMatchCsr"]["Value"] - recap["PreMatchCsr"]["Value"]
+    assert session["csr_playlist_asset_id"] == rows[SLAYER_ID]["playlist_asset_id"]
 
 
 # ---------------------------------------------------------------------------------------------- archive, re-runs
@@ -462,28 +551,41 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     assert metadata_db_path(built["root"]).exists()
 
 
-def test_column_checks_report_each_broken_assertion(built: dict) -> None:
-    """Runs last (it breaks match_stats): the one `column_checks` test of match_stats still catches a duplicate key,
-    a null and a dangling reference, each as its own failing row, and its warning test an outcome code outside the
-    seed's (a warning: the run fails on the other three)."""
+def test_column_tests_count_failing_rows_and_store_the_keys(built: dict) -> None:
+    """Runs last (it breaks match_stats): dbt's generic tests on the columns of match_stats each fail on their own,
+    counting the failing rows (two duplicated keys: 2), and `--store-failures` keeps the duplicated keys. An unknown
+    outcome code is data (a warning), not a failure. DuckDB itself refuses a duplicated key (the contract's primary
+    key); the tests are for engines that do not enforce one (Spark): here the table is copied without it."""
     db = built["db"]
     con = duckdb.connect(str(db))
     try:
-        con.execute("INSERT INTO match_stats SELECT * FROM match_stats WHERE match_id = ?", [SLAYER_ID])
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO match_stats SELECT * FROM match_stats WHERE match_id = ?", [SLAYER_ID])
+        con.execute("CREATE TABLE match_stats_copy AS SELECT * FROM match_stats")
+        con.execute("DROP TABLE match_stats")
+        con.execute("ALTER TABLE match_stats_copy RENAME TO match_stats")
+        con.execute("INSERT INTO match_stats SELECT * FROM match_stats WHERE match_id IN (?, ?)",
+                    [SLAYER_ID, ODDBALL_ID])
         con.execute("UPDATE match_stats SET kills = NULL, outcome = 9, session_id = 'no-such-session' "
                     "WHERE match_id = ?", [INFECTION_ID])
     finally:
         con.close()
-    run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], built["tmp"], "player")
+    tmp = built["tmp"] / "store_failures"
+    run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], tmp, "player")
     assert run.returncode == 1, run.stdout[-4000:]
-    tables = query(db, "SELECT schema_name, table_name FROM duckdb_tables() "
-                       "WHERE schema_name LIKE '%dbt_test__audit' AND table_name LIKE 'column_checks_match_stats%'")
-    failures = []
-    for table in tables:
-        found = query(db, f'SELECT test_name, column_name, failing_rows FROM "{table["schema_name"]}".'
-                          f'"{table["table_name"]}"')
-        failures.append({(f["test_name"], f["column_name"], f["failing_rows"]) for f in found})
-    assert sorted(failures, key=len) == [
-        {("accepted_values", "outcome", 1)},
-        {("unique", "match_id", 1), ("not_null", "kills", 1), ("relationships", "session_id -> session_id", 1)}]
-    assert "WARN=1" in run.stdout, run.stdout[-4000:]
+    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
+    outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
+               if r["unique_id"].startswith("test.")}
+    failed = {name: value for name, value in outcome.items() if value[0] != "pass"}
+    (key_test,) = (name for name in outcome if name.startswith("unique_key_match_stats_"))
+    (outcome_test,) = (name for name in outcome if name.startswith("accepted_values_match_stats_outcome_"))
+    assert failed == {
+        key_test: ("fail", 2),
+        "not_null_match_stats_kills": ("fail", 1),
+        outcome_test: ("warn", 1),
+        "relationships_match_stats_session_id__session_id__ref_sessions_": ("fail", 1)}, outcome
+    (schema,) = {r["schema_name"] for r in query(db, "SELECT schema_name FROM duckdb_tables() "
+                                                    "WHERE schema_name LIKE '%dbt_test__audit'")}
+    stored = query(db, f'SELECT * FROM "{schema}"."{key_test}"')
+    assert sorted((r["owner_xuid"], r["match_id"], r["n_records"]) for r in stored) == sorted(
+        [(OWNER_XUID, SLAYER_ID, 2), (OWNER_XUID, ODDBALL_ID, 2)])

@@ -1,4 +1,5 @@
-"""The project's lean materializations (macros/materializations/) in a tiny dbt project of their own, run with the real
+"""The project's lean materializations (macros/materializations/: halo_table, halo_view, halo_incremental,
+halo_external) in a tiny dbt project of their own, run with the real
 `dbt` CLI against a real DuckDB file: contracts are still enforced (the table is checked after it is created, in
 the same transaction), the yml's column order wins, a failing build keeps the old table, and the lean `external`
 writes the Parquet files and the view dbt-duckdb's would, including for a query with no rows.
@@ -26,7 +27,7 @@ model-paths: [models]
 macro-paths: [macros]
 models:
   mat_check:
-    +materialized: table
+    +materialized: halo_table
 """
 
 PROFILE = """
@@ -112,7 +113,7 @@ def test_contracted_table_follows_the_yml_and_a_broken_contract_keeps_the_old_ta
 
 def test_external_writes_partitioned_parquet_and_a_view_also_without_rows(project: Path) -> None:
     write(project, "archive.sql", """
-        {{ config(materialized='external', format='parquet', location="{{ adapter.external_root() }}",
+        {{ config(materialized='halo_external', format='parquet', location="{{ adapter.external_root() }}",
                   options={'partition_by': 'season', 'overwrite': true, 'filename_pattern': "'part_{i}'"}) }}
         select * from (values (1, 'S1'), (2, 'S1'), (3, 'S2')) as t(id, season)
         """)
@@ -127,7 +128,7 @@ def test_external_writes_partitioned_parquet_and_a_view_also_without_rows(projec
 
     # no rows: the old files are gone (OVERWRITE), and the view still has the model's columns
     write(project, "archive.sql", """
-        {{ config(materialized='external', format='parquet', location="{{ adapter.external_root() }}",
+        {{ config(materialized='halo_external', format='parquet', location="{{ adapter.external_root() }}",
                   options={'partition_by': 'season', 'overwrite': true, 'filename_pattern': "'part_{i}'"}) }}
         select * from (values (1, 'S1')) as t(id, season) where id > 1
         """)
@@ -171,10 +172,22 @@ def test_hooks_run_around_the_table_and_the_view(project: Path) -> None:
              "insert into hook_log values ('{m} pre')\", "
              "post_hook=\"insert into hook_log values ('{m} post')\"")
     write(project, "people.sql", "{{ config(" + hooks.format(m="table") + ") }} select 1 as id")
-    write(project, "people_view.sql", "{{ config(materialized='view', " + hooks.format(m="view") + ") }} "
+    write(project, "people_view.sql", "{{ config(materialized='halo_view', " + hooks.format(m="view") + ") }} "
                                       "select id from {{ ref('people') }}")
     run = dbt(project, "run")
     assert run.returncode == 0, run.stdout[-3000:]
     assert rows(project, "SELECT step FROM hook_log ORDER BY rowid") == [
         ("table pre",), ("table post",), ("view pre",), ("view post",)]
     assert rows(project, "SELECT id FROM people_view") == [(1,)]
+
+
+def test_dbt_names_keep_dbt_duckdb_materializations(project: Path) -> None:
+    """The lean materializations have names of their own: `table` is still dbt-duckdb's (which builds
+    `<name>__dbt_tmp` and swaps it in), `halo_table` the project's (one create in the transaction)."""
+    write(project, "plain.sql", "{{ config(materialized='table') }} select 1 as id")
+    write(project, "lean.sql", "select 2 as id")
+    run = dbt(project, "run", "--debug")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert rows(project, "SELECT id FROM plain UNION ALL SELECT id FROM lean ORDER BY 1") == [(1,), (2,)]
+    log = (project / "logs" / "dbt.log").read_text()
+    assert '"plain__dbt_tmp"' in log and "lean__dbt_tmp" not in log

@@ -191,7 +191,8 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
 # HALO_BUILD_FULL=1, or `dbt build` from the shell). A failed update falls back to a full build.
 BUILD_STATE_NAME = "build.state"
 METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: the reference data last built
-UPDATE_SELECT = ("config.materialized:table", "config.materialized:incremental", "config.materialized:external")
+UPDATE_SELECT = ("config.materialized:halo_table", "config.materialized:halo_incremental",
+                 "config.materialized:halo_external")
 # dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution. An
 # update's nodes are mostly small queries waiting on DuckDB: four at once measured faster there (about 0.2 s of an
 # update of 25 matches); for full builds four were no faster than two. HALO_DBT_THREADS sets both.

@@ -12,7 +12,7 @@
     NULLs and filters it out. Hooks, docs persistence and the relation cache behave as usual; no plugins or Glue
     registration (this project uses neither).
 -#}
-{% materialization external, adapter="duckdb", supported_languages=['sql'] %}
+{% materialization halo_external, adapter="duckdb", supported_languages=['sql'] %}
   {%- set location = render(config.get('location', default=external_location(this, config))) -%}
   {%- set rendered_options = render_write_options(config) -%}
   {%- set write_options = adapter.external_write_options(location, rendered_options) -%}

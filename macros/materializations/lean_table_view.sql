@@ -11,7 +11,7 @@
     Used by `dbt run/build` from the shell and by `halo build` alike. No grants, indexes or foreign
     keys are configured in this project (the adapter's versions handle those).
 -#}
-{% materialization table, adapter='duckdb', supported_languages=['sql'] %}
+{% materialization halo_table, adapter='duckdb', supported_languages=['sql'] %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
 
@@ -31,7 +31,7 @@
 {% endmaterialization %}
 
 
-{% materialization view, adapter='duckdb' %}
+{% materialization halo_view, adapter='duckdb' %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='view') -%}
 
@@ -64,7 +64,7 @@
     enforced contract is checked on the temporary table of new rows (same columns and types as the
     model's query), so the model's query is planned once, not twice.
 -#}
-{% materialization incremental, adapter='duckdb', supported_languages=['sql'] -%}
+{% materialization halo_incremental, adapter='duckdb', supported_languages=['sql'] -%}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
   {%- set unique_key = config.get('unique_key') -%}
@@ -142,32 +142,50 @@
     (once `where false limit 0` to compare its columns with the yml, once to create the table with the yml's
     column DDL, then insert); the bigger marts are views of views, whose planning costs as much as running them.
     Here the query is planned once and halo_enforce_contract then checks the created table, in the same
-    transaction: same names, types and count as the yml or a contract error and nothing is committed. Models
-    with constraints (the metadata tables' not-null and primary keys) keep dbt-duckdb's way, which creates them.
+    transaction: same names, types and count as the yml or a contract error and nothing is committed; then it adds
+    the contract's constraints (not_null, primary_key) to the table, as dbt-duckdb's DDL would have declared them.
 -#}
 {% macro halo_create_table(relation, sql) -%}
-  {%- if config.get('contract').enforced and halo_has_constraints() -%}
-    {{ return(create_table_as(False, relation, sql)) }}
-  {%- endif -%}
   create table {{ relation }} as (
     {{ sql }}
   );
 {%- endmacro %}
 
-{% macro halo_has_constraints() -%}
-  {%- set found = [] -%}
-  {%- if model.get('constraints') -%}{%- do found.append('model') -%}{%- endif -%}
+{#- The contract's constraints on a table just created: column `not_null` and `primary_key`, model-level
+    `primary_key` (columns: [...]). DuckDB checks them on the rows already there (a null or a duplicated key fails
+    the build with DuckDB's constraint error) and on every later insert. Other constraint types are not used here. -#}
+{% macro halo_add_constraints(relation) -%}
+  {%- set statements = [] -%}
   {%- for name, column in (model.get('columns') or {}).items() -%}
-    {%- if column.get('constraints') -%}{%- do found.append(name) -%}{%- endif -%}
+    {%- for constraint in column.get('constraints') or [] -%}
+      {%- if constraint['type'] == 'not_null' -%}
+        {%- do statements.append('alter table ' ~ relation ~ ' alter column ' ~ name ~ ' set not null') -%}
+      {%- elif constraint['type'] == 'primary_key' -%}
+        {%- do statements.append('alter table ' ~ relation ~ ' add primary key (' ~ name ~ ')') -%}
+      {%- else -%}
+        {{ exceptions.raise_compiler_error("halo materializations: unsupported constraint " ~ constraint['type']) }}
+      {%- endif -%}
+    {%- endfor -%}
   {%- endfor -%}
-  {{ return(found | length > 0) }}
+  {%- for constraint in model.get('constraints') or [] -%}
+    {%- if constraint['type'] == 'primary_key' -%}
+      {%- do statements.append('alter table ' ~ relation ~ ' add primary key (' ~ constraint['columns'] | join(', ') ~ ')') -%}
+    {%- else -%}
+      {{ exceptions.raise_compiler_error("halo materializations: unsupported constraint " ~ constraint['type']) }}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if statements -%}
+    {% call statement('halo_constraints') -%}
+      {{ statements | join(';\n') }};
+    {%- endcall %}
+  {%- endif -%}
 {%- endmacro %}
 
 {#- After halo_create_table: dbt's contract check (assert_columns_equivalent: names, count, types; order-free) on
     the created table; if its column order is not the yml's, the table is rewritten in the yml's order (as
-    dbt-duckdb's contract DDL would have created it). -#}
+    dbt-duckdb's contract DDL would have created it); then the contract's constraints (halo_add_constraints). -#}
 {% macro halo_enforce_contract(relation) -%}
-  {%- if not config.get('contract').enforced or halo_has_constraints() -%}
+  {%- if not config.get('contract').enforced -%}
     {{ return(none) }}
   {%- endif -%}
   {%- set user_defined_columns = model['columns'] -%}
@@ -197,4 +215,19 @@
       drop table {{ unordered }};
     {%- endcall %}
   {%- endif -%}
+  {% do halo_add_constraints(relation) %}
+{%- endmacro %}
+
+
+{#- is_incremental() for models materialized `halo_incremental` (dbt's own is_incremental() only knows
+    `incremental`): the same test, the relation exists as a table and this is no full refresh. -#}
+{% macro halo_is_incremental() -%}
+  {%- if model.config.materialized != 'halo_incremental' -%}
+    {{ return(is_incremental()) }}
+  {%- endif -%}
+  {%- if not execute -%}
+    {{ return(False) }}
+  {%- endif -%}
+  {%- set relation = adapter.get_relation(this.database, this.schema, this.table) -%}
+  {{ return(relation is not none and relation.type == 'table' and not should_full_refresh()) }}
 {%- endmacro %}

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='external',
+    materialized='halo_external',
     location="{{ adapter.external_root() | replace(\"'\", \"''\") }}",
     format='parquet',
     options={
@@ -32,6 +32,7 @@ matches as (
 
 final as (
     select
+        owner_xuid,
         match_id,
         start_time,
         end_time,

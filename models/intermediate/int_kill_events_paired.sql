@@ -1,24 +1,29 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='match_id') }}
+{{ config(materialized='halo_incremental', incremental_strategy='delete+insert', unique_key='match_id') }}
 {#-
     Kill pairing (docs/definitions.md): a `kill` event of player A and a `death` event of player B (A <> B) in
     the same match within 5 ms form one kill A -> B. Each event pairs at most once; opponents
     (different last_team_id in the match) are preferred, then the smallest time gap, then the
-    earliest events. Matching is greedy in rounds: in each round every pair that is the best
-    remaining choice of BOTH its kill and its death is kept (the best remaining candidate overall
-    always is, so each round makes progress); {{ var('kill_pairing_rounds', 6) }} rounds cover
-    any realistic burst of simultaneous kills. Events left over are kept as `unpaired_kill` /
-    `unpaired_death` rows: counted, not guessed.
+    earliest events. One statement, two steps:
+    1. Kills and deaths in the same millisecond between two sides (the kills of team K at t, whose only opponent
+       team dying at t is V, and the deaths of team V at t, whose only opponent team killing at t is K) are the best
+       candidates of each other and of nothing else: the i-th kill pairs with the i-th death (event order), exactly,
+       for any number of them (8 opponents killed in one millisecond: 8 pairs).
+    2. The other events are matched greedily in rounds: in each round every pair that is the best remaining choice
+       of BOTH its kill and its death is kept (the best remaining candidate overall always is, so each round makes
+       progress); {{ var('kill_pairing_rounds', 6) }} rounds cover any realistic burst of kills a few milliseconds
+       apart or among several teams in one millisecond.
+    Events left over are kept as `unpaired_kill` / `unpaired_death` rows: counted, not guessed.
     Incremental by match: only matches whose film or stats were (re)loaded are paired again.
 -#}
 {% set rounds = var('kill_pairing_rounds', 6) %}
 {% set window_ms = var('kill_pairing_window_ms', 5) %}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 events as (
     select * from {{ ref('stg_halo__highlight_events') }}
     where event_type in ('kill', 'death')
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
       and match_id in ({{ changed_ids }})
     {% endif %}
 ),
@@ -26,14 +31,14 @@ events as (
 players as (
     select * from {{ ref('stg_halo__match_players') }}
     where xuid is not null
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
       and match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 loads as (
     select * from {{ ref('int_match_loads') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
@@ -61,6 +66,58 @@ deaths as (
     select * from events_with_team where event_type = 'death'
 ),
 
+-- step 1: same millisecond, two sides. Per event: the other side's teams in its millisecond (a kill's dying
+-- opponent teams, a death's killing opponent teams); an event with exactly one is ranked within its side.
+{% for side, other, own_team, other_team, other_teams in [
+    ('kills', 'deaths', 'killer_team_id', 'victim_team_id', 'victim_teams'),
+    ('deaths', 'kills', 'victim_team_id', 'killer_team_id', 'killer_teams')] %}
+ranked_{{ side }} as (
+    select
+        *,
+        row_number() over (
+            partition by match_id, time_ms, killer_team_id, victim_team_id order by event_index
+        ) as side_rank
+    from (
+        select
+            {{ side }}.match_id,
+            {{ side }}.event_id,
+            {{ side }}.xuid,
+            {{ side }}.time_ms,
+            {{ side }}.event_index,
+            {{ side }}.team_id as {{ own_team }},
+            min({{ other }}.team_id) as {{ other_team }},
+            count(distinct {{ other }}.team_id) as {{ other_teams }}
+        from {{ side }}
+        inner join {{ other }}
+            on {{ other }}.match_id = {{ side }}.match_id
+            and {{ other }}.time_ms = {{ side }}.time_ms
+            and {{ other }}.team_id <> {{ side }}.team_id
+        group by {{ side }}.match_id, {{ side }}.event_id, {{ side }}.xuid, {{ side }}.time_ms,
+            {{ side }}.event_index, {{ side }}.team_id
+    ) as simultaneous
+    where {{ other_teams }} = 1
+),
+
+{% endfor %}
+simultaneous_pairs as (
+    select
+        ranked_kills.match_id,
+        ranked_kills.event_id as kill_event_id,
+        ranked_deaths.event_id as death_event_id,
+        ranked_kills.xuid as killer_xuid,
+        ranked_deaths.xuid as victim_xuid,
+        ranked_kills.time_ms,
+        true as is_opponent
+    from ranked_kills
+    inner join ranked_deaths
+        on ranked_deaths.match_id = ranked_kills.match_id
+        and ranked_deaths.time_ms = ranked_kills.time_ms
+        and ranked_deaths.killer_team_id = ranked_kills.killer_team_id
+        and ranked_deaths.victim_team_id = ranked_kills.victim_team_id
+        and ranked_deaths.side_rank = ranked_kills.side_rank
+),
+
+-- step 2: every other candidate, in rounds
 candidates as (
     select
         kills.match_id,
@@ -79,6 +136,8 @@ candidates as (
         on deaths.match_id = kills.match_id
         and deaths.xuid <> kills.xuid
         and deaths.time_ms between kills.time_ms - {{ window_ms }} and kills.time_ms + {{ window_ms }}
+    where kills.event_id not in (select kill_event_id from simultaneous_pairs)
+      and deaths.event_id not in (select death_event_id from simultaneous_pairs)
 ),
 
 {% for round in range(1, rounds + 1) %}
@@ -92,12 +151,13 @@ open_{{ round }} as (
 ),
 
 -- the best remaining death of each kill and the best remaining kill of each death: (opponent first, smallest
--- gap, earliest event) is unique per event (event indexes are), so a min over that key picks exactly what a
--- row_number() = 1 over the same order would, with a hash aggregate instead of a sort
+-- gap, earliest event) is unique per event (event indexes are), so a min over that key (one number:
+-- kill_pairing_choice) picks exactly what a row_number() = 1 over the same order would, with a hash aggregate
+-- instead of a sort
 best_death_{{ round }} as (
     select
         kill_event_id,
-        min(struct_pack(team_preference := team_preference, gap_ms := gap_ms, event_index := death_index)) as choice
+        min({{ kill_pairing_choice('team_preference', 'gap_ms', 'death_index') }}) as choice
     from open_{{ round }}
     group by kill_event_id
 ),
@@ -105,7 +165,7 @@ best_death_{{ round }} as (
 best_kill_{{ round }} as (
     select
         death_event_id,
-        min(struct_pack(team_preference := team_preference, gap_ms := gap_ms, event_index := kill_index)) as choice
+        min({{ kill_pairing_choice('team_preference', 'gap_ms', 'kill_index') }}) as choice
     from open_{{ round }}
     group by death_event_id
 ),
@@ -126,18 +186,18 @@ pairs_{{ round }} as (
     from open_{{ round }}
     inner join best_death_{{ round }}
         on best_death_{{ round }}.kill_event_id = open_{{ round }}.kill_event_id
-        and best_death_{{ round }}.choice = struct_pack(
-            team_preference := open_{{ round }}.team_preference, gap_ms := open_{{ round }}.gap_ms,
-            event_index := open_{{ round }}.death_index)
+        and best_death_{{ round }}.choice = {{ kill_pairing_choice(
+            'open_' ~ round ~ '.team_preference', 'open_' ~ round ~ '.gap_ms', 'open_' ~ round ~ '.death_index') }}
     inner join best_kill_{{ round }}
         on best_kill_{{ round }}.death_event_id = open_{{ round }}.death_event_id
-        and best_kill_{{ round }}.choice = struct_pack(
-            team_preference := open_{{ round }}.team_preference, gap_ms := open_{{ round }}.gap_ms,
-            event_index := open_{{ round }}.kill_index)
+        and best_kill_{{ round }}.choice = {{ kill_pairing_choice(
+            'open_' ~ round ~ '.team_preference', 'open_' ~ round ~ '.gap_ms', 'open_' ~ round ~ '.kill_index') }}
 ),
 
 {% endfor %}
 paired as (
+    select * from simultaneous_pairs
+    union all
     select * from pairs_{{ rounds }}
 ),
 
@@ -158,11 +218,11 @@ outcomes as (
     select
         match_id,
         event_id as kill_event_id,
-        cast(null as varchar) as death_event_id,
+        cast(null as {{ dbt.type_string() }}) as death_event_id,
         xuid as killer_xuid,
-        cast(null as bigint) as victim_xuid,
+        cast(null as {{ dbt.type_bigint() }}) as victim_xuid,
         time_ms,
-        cast(null as boolean) as is_opponent,
+        cast(null as {{ dbt.type_boolean() }}) as is_opponent,
         'unpaired_kill' as pairing_status
     from kills
     where event_id not in (select kill_event_id from paired)
@@ -171,12 +231,12 @@ outcomes as (
 
     select
         match_id,
-        cast(null as varchar) as kill_event_id,
+        cast(null as {{ dbt.type_string() }}) as kill_event_id,
         event_id as death_event_id,
-        cast(null as bigint) as killer_xuid,
+        cast(null as {{ dbt.type_bigint() }}) as killer_xuid,
         xuid as victim_xuid,
         time_ms,
-        cast(null as boolean) as is_opponent,
+        cast(null as {{ dbt.type_boolean() }}) as is_opponent,
         'unpaired_death' as pairing_status
     from deaths
     where event_id not in (select death_event_id from paired)

@@ -1,16 +1,27 @@
--- One row per match: the owner's own stats joined with the match, its reference names and team context.
+-- One row per owner and match: the owner's own stats joined with the match, its reference names, the owner
+-- team's scores and the owner's skill result.
 with
 
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
-),
-
-matches as (
-    select * from {{ ref('stg_halo__matches') }}
+owner_match_players as (
+    select * from {{ ref('int_owner_match_players') }}
 ),
 
 players as (
     select * from {{ ref('stg_halo__match_players') }}
+),
+
+owner_players as (
+    select
+        owner_match_players.owner_xuid,
+        players.*
+    from owner_match_players
+    inner join players
+        on players.match_id = owner_match_players.match_id
+        and players.player_id = owner_match_players.player_id
+),
+
+matches as (
+    select * from {{ ref('stg_halo__matches') }}
 ),
 
 reference_names as (
@@ -21,19 +32,17 @@ team_context as (
     select * from {{ ref('int_match_team_context') }}
 ),
 
+skill as (
+    select * from {{ ref('int_match_player_skill') }}
+),
+
 loads as (
     select * from {{ ref('int_match_loads') }}
 ),
 
-owner_players as (
-    select players.*
-    from players
-    inner join owner
-        on players.player_id = owner.player_id
-),
-
 final as (
     select
+        owner_players.owner_xuid,
         matches.match_id,
         matches.start_time,
         matches.end_time,
@@ -50,6 +59,7 @@ final as (
         matches.game_variant_category,
         reference_names.mode_name,
         reference_names.is_ranked,
+        matches.experience,
         matches.playlist_asset_id is not null as is_matchmade,
         matches.player_count,
         owner_players.outcome,
@@ -73,14 +83,18 @@ final as (
         owner_players.time_played_s,
         owner_players.score,
         owner_players.personal_score,
-        team_context.my_team_score,
+        team_context.team_score as my_team_score,
         team_context.enemy_team_score,
-        team_context.team_mmr,
-        team_context.enemy_mmr,
-        team_context.expected_kills,
-        team_context.expected_deaths,
-        team_context.pre_match_csr,
-        team_context.post_match_csr,
+        skill.team_mmr,
+        skill.enemy_mmr,
+        skill.expected_kills,
+        skill.expected_deaths,
+        skill.pre_match_csr,
+        skill.post_match_csr,
+        skill.pre_match_csr_tier,
+        {{ csr_sub_tier_name('skill.pre_match_csr_tier', 'skill.pre_match_csr_sub_tier') }} as pre_match_csr_sub_tier_name,
+        skill.post_match_csr_tier,
+        {{ csr_sub_tier_name('skill.post_match_csr_tier', 'skill.post_match_csr_sub_tier') }} as post_match_csr_sub_tier_name,
         owner_players.left_early,
         coalesce(loads.loaded_at, matches.loaded_at) as loaded_at
     from matches
@@ -90,6 +104,10 @@ final as (
         on reference_names.match_id = matches.match_id
     left join team_context
         on team_context.match_id = matches.match_id
+        and team_context.team_id = owner_players.team_id
+    left join skill
+        on skill.match_id = matches.match_id
+        and skill.player_id = owner_players.player_id
     left join loads
         on loads.match_id = matches.match_id
 )

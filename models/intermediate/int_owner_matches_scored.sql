@@ -1,5 +1,5 @@
 {#-
-    performance_score (0-100), docs/definitions.md: for each metric the share of the owner's EARLIER matches
+    performance_score (0-100), docs/definitions.md: for each metric the share of the owner's EARLIER matches (each owner's own history)
     whose value is <= this match's (deaths per minute: >=), weighted; metrics missing in this match
     (or without any earlier value) drop out and the remaining weights are re-normalised; null with
     fewer than 10 earlier matches. Metrics, weights and the weighting: macros/performance_score.sql
@@ -10,11 +10,10 @@
     p_win = 1 / (1 + 10^((enemy_mmr - team_mmr) / 400)) (Elo curve on the MMR gap), then
     expected_rank = 1 + (player_count - 1) * (1 - p_win).
 
-    Speed: each share is a framed cume_dist window (macro share_of_earlier_at_or_below),
-    O(n log n), not a self-join; 10,000 matches take well under a second.
+    Speed: on DuckDB each share is a framed cume_dist window (macro share_of_earlier_at_or_below),
+    O(n log n), not a self-join; 10,000 matches take well under a second. Elsewhere (default__ of
+    performance_shares) the same shares come from the self-join on earlier matches.
 -#}
-{% set higher_is_worse = performance_score_higher_is_worse() %}
-{% set match_order = 'start_time, match_id' %}
 with
 
 matches as (
@@ -23,6 +22,7 @@ matches as (
 
 metrics as (
     select
+        owner_xuid,
         match_id,
         start_time,
         {{ performance_metric_columns() }}
@@ -30,19 +30,12 @@ metrics as (
 ),
 
 shares as (
-    select
-        match_id,
-        count(*) over (order by {{ match_order }} rows between unbounded preceding and 1 preceding)
-            as earlier_matches,
-        {%- for metric in performance_score_weights() %}
-        {{ share_of_earlier_at_or_below(metric, match_order, metric in higher_is_worse) }} as {{ metric }}_share
-        {{- ',' if not loop.last }}
-        {%- endfor %}
-    from metrics
+    {{ performance_shares('metrics') }}
 ),
 
 final as (
     select
+        owner_xuid,
         match_id,
         earlier_matches,
         {{ performance_score_from_shares() }} as performance_score

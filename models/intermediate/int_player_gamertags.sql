@@ -14,20 +14,23 @@ matches as (
     select * from {{ ref('stg_halo__matches') }}
 ),
 
-latest as (
-    -- the gamertag of the newest event (match start, then event index): an arg_max per xuid, no sort
+named_events as (
     select
         events.xuid,
-        arg_max(events.gamertag, struct_pack(start_time := matches.start_time, event_index := events.event_index))
-            as gamertag,
-        max(matches.start_time) as seen_at
+        events.gamertag,
+        events.event_index,
+        matches.start_time
     from events
     inner join matches
         on matches.match_id = events.match_id
     where events.xuid is not null
       and events.gamertag is not null
       and events.gamertag <> ''
-    group by events.xuid
+),
+
+latest as (
+    -- the gamertag of the newest event per xuid (match start, then event index): macros/latest_gamertags.sql
+    {{ latest_gamertags('named_events') }}
 ),
 
 final as (

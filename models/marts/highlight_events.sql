@@ -1,15 +1,15 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
 ) }}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 events as (
     select * from {{ ref('stg_halo__highlight_events') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
@@ -20,7 +20,7 @@ definitions as (
 
 loads as (
     select * from {{ ref('int_match_loads') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
@@ -37,12 +37,13 @@ final as (
         events.type_hint,
         events.time_ms,
         events.is_medal,
-        events.medal_id,
+        definitions.medal_id,
+        events.film_medal_code,
         coalesce(definitions.name_en, nullif(events.film_medal_name, '')) as medal_name,
         loads.loaded_at
     from events
     left join definitions
-        on definitions.medal_id = events.medal_id
+        on definitions.film_medal_code = events.film_medal_code
     left join loads
         on loads.match_id = events.match_id
 )

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
@@ -9,15 +9,15 @@
     whose latest gamertag changed with the new films, so `gamertag` is always the latest one known.
 -#}
 -- depends_on: {{ ref('stg_halo__highlight_events') }}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
 players as (
     select * from {{ ref('stg_halo__match_players') }}
 ),
 
-related as (
-    select * from {{ ref('int_match_participants_related') }}
+owners as (
+    select * from {{ ref('tracked_players') }}
 ),
 
 gamertags as (
@@ -28,7 +28,7 @@ loads as (
     select * from {{ ref('int_match_loads') }}
 ),
 
-{% if is_incremental() %}
+{% if halo_is_incremental() %}
 {%- set to_write_query %}
     select match_id from {{ ref('stg_halo__match_players') }} where match_id in ({{ changed_ids }})
     union
@@ -60,6 +60,7 @@ final as (
         gamertags.gamertag,
         players.team_id,
         players.outcome,
+        {{ outcome_name('players.outcome') }} as outcome_name,
         players.rank,
         players.kills,
         players.deaths,
@@ -75,18 +76,16 @@ final as (
         players.personal_score,
         players.time_played_s,
         players.left_early,
-        related.is_owner,
-        related.relation_to_owner,
+        owners.player_id is not null as is_owner,
         loads.loaded_at
     from players
-    inner join related
-        on related.match_id = players.match_id
-        and related.player_id = players.player_id
+    left join owners
+        on owners.player_id = players.player_id
     left join gamertags
         on gamertags.xuid = players.xuid
     left join loads
         on loads.match_id = players.match_id
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where players.match_id in ({{ to_write }})
     {% endif %}
 )

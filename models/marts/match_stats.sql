@@ -1,13 +1,13 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
 ) }}
 {#-
-    Incremental: a run rewrites the matches (re)loaded since the last build, plus every match that
-    started at or after the earliest of them, because session_id and performance_score of a match
-    depend on the matches before it (a backfilled old match can change them; a normal append only
+    One row per owner and match (owner_xuid, match_id). Incremental: a run rewrites the matches (re)loaded since
+    the last build, plus every match of the same owner that started at or after the earliest of them, because
+    session_id and performance_score of a match depend on the owner's matches before it (a backfilled old match can change them; a normal append only
     touches the new matches). Sessions are computed by window functions over the owner's whole
     history (a few columns, milliseconds for 10,000 matches). performance_score of the rewritten
     matches: against every earlier match, the stored ones read from this table (a join of the few new
@@ -16,6 +16,7 @@
 -#}
 -- depends_on: {{ ref('int_match_loads') }}
 -- depends_on: {{ ref('stg_halo__matches') }}
+-- depends_on: {{ ref('int_owner_match_players') }}
 with
 
 matches as (
@@ -26,30 +27,30 @@ sessions as (
     select * from {{ ref('int_matches_sessionized') }}
 ),
 
-{% if is_incremental() %}
+{% if halo_is_incremental() %}
 {%- set rewritten = halo_rewritten_matches() %}
 {% endif %}
 to_write as (
     select matches.*
     from matches
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     -- literals (see macros/changed_matches.sql): the filter reaches the raw scans under the views
     where matches.match_id in ({{ rewritten.ids_sql }})
     {% endif %}
 ),
 
-{% if is_incremental() and rewritten.count <= var('performance_score_join_limit', 1000) %}
+{% if halo_is_incremental() and rewritten.count <= var('performance_score_join_limit', 1000) %}
 -- performance_score of the rewritten matches only, against every earlier match: the stored matches' metrics
 -- are in this table (player_count from staging). Same definition (macros/performance_score.sql), O(new x all).
 score_inputs as (
-    select match_id, start_time, kills, deaths, assists, kda, accuracy, personal_score, damage_dealt,
+    select owner_xuid, match_id, start_time, kills, deaths, assists, kda, accuracy, personal_score, damage_dealt,
            time_played_s, team_mmr, enemy_mmr, rank, player_count
     from to_write
 ),
 
 stored_inputs as (
     select
-        built.match_id, built.start_time, built.kills, built.deaths, built.assists, built.kda, built.accuracy,
+        built.owner_xuid, built.match_id, built.start_time, built.kills, built.deaths, built.assists, built.kda, built.accuracy,
         built.personal_score, built.damage_dealt, built.time_played_s, built.team_mmr, built.enemy_mmr,
         built.rank, games.player_count
     from {{ this }} as built
@@ -59,12 +60,12 @@ stored_inputs as (
 ),
 
 scored_metrics as (
-    select match_id, start_time, {{ performance_metric_columns() }}
+    select owner_xuid, match_id, start_time, {{ performance_metric_columns() }}
     from score_inputs
 ),
 
 history_metrics as (
-    select match_id, start_time, {{ performance_metric_columns() }}
+    select owner_xuid, match_id, start_time, {{ performance_metric_columns() }}
     from (select * from stored_inputs union all select * from score_inputs) as all_inputs
 ),
 
@@ -73,7 +74,7 @@ shares as (
 ),
 
 scores as (
-    select match_id, earlier_matches, {{ performance_score_from_shares() }} as performance_score
+    select owner_xuid, match_id, earlier_matches, {{ performance_score_from_shares() }} as performance_score
     from shares
 ),
 
@@ -86,6 +87,7 @@ scores as (
 
 final as (
     select
+        to_write.owner_xuid,
         to_write.match_id,
         to_write.start_time,
         to_write.end_time,
@@ -102,8 +104,10 @@ final as (
         to_write.game_variant_category,
         to_write.mode_name,
         to_write.is_ranked,
+        to_write.experience,
         to_write.is_matchmade,
         to_write.outcome,
+        {{ outcome_name('to_write.outcome') }} as outcome_name,
         to_write.team_id,
         to_write.rank,
         to_write.kills,
@@ -133,15 +137,21 @@ final as (
         to_write.expected_deaths,
         to_write.pre_match_csr,
         to_write.post_match_csr,
+        to_write.pre_match_csr_tier,
+        to_write.pre_match_csr_sub_tier_name,
+        to_write.post_match_csr_tier,
+        to_write.post_match_csr_sub_tier_name,
         to_write.left_early,
         sessions.session_id,
         scores.performance_score,
         to_write.loaded_at
     from to_write
     left join sessions
-        on sessions.match_id = to_write.match_id
+        on sessions.owner_xuid = to_write.owner_xuid
+        and sessions.match_id = to_write.match_id
     left join scores
-        on scores.match_id = to_write.match_id
+        on scores.owner_xuid = to_write.owner_xuid
+        and scores.match_id = to_write.match_id
 )
 
 select * from final

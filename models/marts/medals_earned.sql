@@ -1,14 +1,17 @@
 {{ config(
-    materialized='incremental',
+    materialized='halo_incremental',
     incremental_strategy='delete+insert',
     unique_key='match_id',
     on_schema_change='append_new_columns',
 ) }}
-{%- if is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
+{%- if halo_is_incremental() %}{% set changed_ids = changed_match_ids() %}{% endif %}
 with
 
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
+owner_players as (
+    select * from {{ ref('int_owner_match_players') }}
+    {% if halo_is_incremental() %}
+    where match_id in ({{ changed_ids }})
+    {% endif %}
 ),
 
 medals as (
@@ -21,30 +24,32 @@ definitions as (
 
 matches as (
     select * from {{ ref('stg_halo__matches') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 loads as (
     select * from {{ ref('int_match_loads') }}
-    {% if is_incremental() %}
+    {% if halo_is_incremental() %}
     where match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 owner_medals as (
-    select medals.*
+    select owner_players.owner_xuid, medals.*
     from medals
-    inner join owner
-        on medals.player_id = owner.player_id
-    {% if is_incremental() %}
+    inner join owner_players
+        on owner_players.match_id = medals.match_id
+        and owner_players.player_id = medals.player_id
+    {% if halo_is_incremental() %}
     where medals.match_id in ({{ changed_ids }})
     {% endif %}
 ),
 
 final as (
     select
+        owner_medals.owner_xuid,
         owner_medals.match_id,
         owner_medals.medal_id,
         matches.start_time,

@@ -1,8 +1,9 @@
--- The owner's whole loaded history in one row.
+-- Each owner's whole loaded history, one row per experience (pvp_matchmade, pvp_custom, pve; an owner without
+-- matches: one row, experience null).
 with
 
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
+owners as (
+    select * from {{ ref('tracked_players') }}
 ),
 
 matches as (
@@ -19,27 +20,36 @@ sessions as (
 
 match_totals as (
     select
+        owner_xuid,
+        experience,
         {{ match_summary_columns() }},
         cast(sum(case when is_ranked then 1 else 0 end) as bigint) as ranked_matches,
         max(post_match_csr) as max_csr
     from matches
+    group by owner_xuid, experience
 ),
 
 medal_totals as (
-    select coalesce(cast(sum(count) as bigint), 0) as medals_earned
+    select matches.owner_xuid, matches.experience, cast(sum(medals.count) as bigint) as medals_earned
     from medals
+    inner join matches
+        on matches.owner_xuid = medals.owner_xuid
+        and matches.match_id = medals.match_id
+    group by matches.owner_xuid, matches.experience
 ),
 
 session_totals as (
-    select count(*) as sessions
+    select owner_xuid, experience, count(*) as sessions
     from sessions
+    group by owner_xuid, experience
 ),
 
 final as (
     select
-        owner.xuid as owner_xuid,
-        owner.gamertag,
-        match_totals.matches,
+        owners.owner_xuid,
+        match_totals.experience,
+        owners.gamertag,
+        coalesce(match_totals.matches, 0) as matches,
         match_totals.wins,
         match_totals.losses,
         match_totals.ties,
@@ -55,14 +65,19 @@ final as (
         match_totals.time_played_s,
         match_totals.ranked_matches,
         match_totals.max_csr,
-        medal_totals.medals_earned,
-        session_totals.sessions,
+        coalesce(medal_totals.medals_earned, 0) as medals_earned,
+        coalesce(session_totals.sessions, 0) as sessions,
         match_totals.first_played_at,
         match_totals.last_played_at
-    from owner
-    cross join match_totals
-    cross join medal_totals
-    cross join session_totals
+    from owners
+    left join match_totals
+        on match_totals.owner_xuid = owners.owner_xuid
+    left join medal_totals
+        on medal_totals.owner_xuid = match_totals.owner_xuid
+        and medal_totals.experience = match_totals.experience
+    left join session_totals
+        on session_totals.owner_xuid = match_totals.owner_xuid
+        and session_totals.experience = match_totals.experience
 )
 
 select * from final

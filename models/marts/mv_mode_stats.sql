@@ -1,4 +1,4 @@
--- How the owner does in each mode (game variant category: Slayer, CTF, Oddball, ...).
+-- How each owner does in each mode (game variant category: Slayer, CTF, Oddball, ...), per experience.
 with
 
 matches as (
@@ -7,11 +7,13 @@ matches as (
 
 final as (
     select
+        owner_xuid,
+        experience,
         game_variant_category,
         max(mode_name) as mode_name,
         {{ match_summary_columns() }}
     from matches
-    group by game_variant_category
+    group by owner_xuid, experience, game_variant_category
 )
 
 select * from final

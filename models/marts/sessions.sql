@@ -1,4 +1,6 @@
--- One row per play session (matches less than 120 minutes apart), with what happened in it.
+-- One row per owner, play session (matches less than 120 minutes apart) and experience (pvp_matchmade, pvp_custom,
+-- pve), with what happened in it. csr_change: the CSR won or lost over the session's ranked matches when they were
+-- all in one playlist, null when they were in several (CSR is per playlist: changes are never summed across them).
 with
 
 matches as (
@@ -7,19 +9,27 @@ matches as (
 
 aggregated as (
     select
+        owner_xuid,
         session_id,
+        experience,
         min(start_time) as started_at,
         max(end_time) as ended_at,
         {{ match_summary_columns() }},
+        count(distinct case when post_match_csr is not null and pre_match_csr is not null
+                       then playlist_asset_id end) as csr_playlists,
+        max(case when post_match_csr is not null and pre_match_csr is not null then playlist_asset_id end)
+            as csr_playlist_asset_id,
         cast(sum(case when post_match_csr is not null and pre_match_csr is not null
-                 then post_match_csr - pre_match_csr end) as bigint) as csr_change
+                 then post_match_csr - pre_match_csr end) as bigint) as csr_change_all_playlists
     from matches
-    group by session_id
+    group by owner_xuid, session_id, experience
 ),
 
 final as (
     select
+        owner_xuid,
         session_id,
+        experience,
         started_at,
         ended_at,
         {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }} / 1000.0 as duration_s,
@@ -37,7 +47,8 @@ final as (
         avg_accuracy,
         time_played_s,
         avg_performance_score,
-        csr_change
+        case when csr_playlists = 1 then csr_playlist_asset_id end as csr_playlist_asset_id,
+        case when csr_playlists = 1 then csr_change_all_playlists end as csr_change
     from aggregated
 )
 

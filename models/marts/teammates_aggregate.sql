@@ -1,4 +1,5 @@
--- One row per other human the owner has played with or against.
+-- One row per owner, other human that owner has played with or against, and experience (pvp_matchmade,
+-- pvp_custom, pve).
 with
 
 participants as (
@@ -19,7 +20,9 @@ others as (
 
 aggregated as (
     select
+        owner_xuid,
         xuid,
+        experience,
         count(distinct case when relation_to_owner = 'teammate' then match_id end) as matches_together,
         count(distinct case when relation_to_owner = 'opponent' then match_id end) as matches_against,
         count(distinct case when relation_to_owner = 'teammate' and owner_outcome = 2 then match_id end)
@@ -29,12 +32,14 @@ aggregated as (
         min(start_time) as first_played_at,
         max(start_time) as last_played_at
     from others
-    group by xuid
+    group by owner_xuid, xuid, experience
 ),
 
 final as (
     select
+        aggregated.owner_xuid,
         aggregated.xuid as teammate_xuid,
+        aggregated.experience,
         gamertags.gamertag,
         aggregated.matches_together,
         aggregated.matches_against,

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='halo_view') }}
 
 -- One row per (asset kind, asset id): the version of the newest file that carries it.
 -- A document of the asset itself beats a copy embedded in another asset of the same file age.

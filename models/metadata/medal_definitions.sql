@@ -29,10 +29,25 @@ english_file_names as (
 
 ),
 
+film_codes as (
+
+    select * from {{ ref('film_medal_codes') }}
+
+),
+
+-- every medal of the metadata, and every medal only the name files know (no difficulty or type then)
+medal_ids as (
+
+    select medal_id from medals
+    union
+    select medal_id from name_files
+
+),
+
 named as (
 
     select
-        medals.medal_id,
+        medal_ids.medal_id,
         coalesce(nullif(medals.name, ''), english_file_names.name) as name_en,
         coalesce(nullif(french_translations.name, ''), french_file_names.name) as name_fr,
         medals.description as description_en,
@@ -44,10 +59,21 @@ named as (
         medals.sorting_weight,
         medals.personal_score,
         medals.sprite_index
-    from medals
-    left join french_translations on french_translations.medal_id = medals.medal_id
-    left join french_file_names on french_file_names.medal_id = medals.medal_id
-    left join english_file_names on english_file_names.medal_id = medals.medal_id
+    from medal_ids
+    left join medals on medals.medal_id = medal_ids.medal_id
+    left join french_translations on french_translations.medal_id = medal_ids.medal_id
+    left join french_file_names on french_file_names.medal_id = medal_ids.medal_id
+    left join english_file_names on english_file_names.medal_id = medal_ids.medal_id
+
+),
+
+coded as (
+
+    select
+        named.*,
+        film_codes.code as film_medal_code
+    from named
+    left join film_codes on film_codes.name = named.name_en
 
 )
 
@@ -63,5 +89,6 @@ select
     cast(type_index as integer) as type_index,
     cast(sorting_weight as integer) as sorting_weight,
     cast(personal_score as integer) as personal_score,
-    cast(sprite_index as integer) as sprite_index
-from named
+    cast(sprite_index as integer) as sprite_index,
+    cast(film_medal_code as integer) as film_medal_code
+from coded

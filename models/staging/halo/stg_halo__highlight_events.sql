@@ -10,8 +10,9 @@ renamed as (
         event_id,
         match_id,
         xuid,
-        -- the medal NameId on medal events; other event types carry a small mode code here
-        case when is_medal then medal_value end as medal_id,
+        -- the film's medal code (SPNKr's, 0-146) on medal events, not a NameId: medal_definitions maps it to one;
+        -- other event types carry a small mode code in medal_value
+        case when is_medal then medal_value end as film_medal_code,
         ----------  strings
         event_type,
         gamertag,

@@ -27,6 +27,8 @@ renamed as (
         game_variant_category,
         playlist_experience,
         gameplay_interaction,
+        -- pvp_matchmade / pvp_custom / pve (docs/definitions.md#experience)
+        {{ match_experience('gameplay_interaction', 'playlist_experience', 'game_variant_category', 'playlist_asset_id') }} as experience,
         ----------  numerics
         duration_s,
         playable_duration_s,

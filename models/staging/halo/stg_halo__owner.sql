@@ -8,7 +8,7 @@ renamed as (
     select
         ----------  ids
         xuid,
-        'xuid(' || cast(xuid as varchar) || ')' as player_id,
+        'xuid(' || cast(xuid as {{ dbt.type_string() }}) || ')' as player_id,
         player_dir,
         ----------  strings
         gamertag,

@@ -16,7 +16,8 @@ renamed as (
         ----------  numerics
         difficulty_index,
         type_index,
-        sorting_weight
+        sorting_weight,
+        film_medal_code
     from source
 )
 

@@ -1,6 +1,7 @@
 """What a player sees in a terminal: `halo load` under a real pseudo-terminal, its progress bar read off the screen."""
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -12,6 +13,9 @@ import termios
 from pathlib import Path
 
 from loader.demo import generate_player_matches
+from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
+from loader.warehouse.build import build_players
 
 GAMERTAG, XUID = "Terminal Chief", 2533274900000301
 
@@ -55,3 +59,53 @@ def test_the_load_progress_bar_moves_before_the_batch_is_written(tmp_path: Path)
     assert between, screen  # before: the bar sat at 0/total until the one batch was written
     assert between == sorted(between)
     assert "documents read" in screen and f"{total}" in screen.split("documents read", 1)[1].splitlines()[0]
+
+
+def _experience(info: dict) -> str:
+    """docs/definitions.md#experience, from a match document's MatchInfo (independent of the models)."""
+    playlist = info.get("Playlist")
+    if (info.get("GameplayInteraction") == 2 or info.get("PlaylistExperience") in (4, 6)
+            or info.get("GameVariantCategory") in (1, 42)):
+        return "pve"
+    return "pvp_matchmade" if playlist else "pvp_custom"
+
+
+def test_stats_screen_shows_the_pvp_record_from_the_json(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    manifest = generate_player_matches(tmp_path / "src", gamertag=GAMERTAG, xuid=XUID, n_matches=60, seed=9,
+                                       with_reference=True)
+    load_reference([manifest.reference_dir], root=root)
+    folder = manifest.players[0][2]
+    load_matches(GAMERTAG, [folder], xuid=XUID, root=root)
+    _, (built,) = build_players([GAMERTAG], root)
+    assert built.success, built.errors
+
+    # the owner's record per experience, summed from the match documents with plain json
+    record: dict[str, list[int]] = {}
+    for path in folder.glob("*.json"):
+        doc = json.loads(path.read_bytes())
+        if not (isinstance(doc, dict) and "MatchInfo" in doc and "Players" in doc):
+            continue
+        me = next(p for p in doc["Players"] if p["PlayerId"] == f"xuid({XUID})")
+        core = [entry["Stats"]["CoreStats"] for entry in me["PlayerTeamStats"]]
+        row = record.setdefault(_experience(doc["MatchInfo"]), [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += me["Outcome"] == 2
+        row[2] += sum(c["Kills"] for c in core)
+        row[3] += sum(c["Deaths"] for c in core)
+    matches, wins, kills, deaths = record["pvp_matchmade"]
+
+    code, screen = run_in_pty([sys.executable, "-m", "loader.cli", "stats", "--player", GAMERTAG],
+                              dict(os.environ, HALO_DATA_DIR=str(root), TERM="xterm-256color"))
+    assert code == 0, screen
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    [line] = [line for line in plain.splitlines() if "PvP matchmade" in line and "│" in line]
+    cells = [cell.strip() for cell in line.strip("│ ").split("│")]
+    assert cells[:2] == ["PvP matchmade", str(matches)]
+    assert cells[2].split("-")[0] == str(wins)
+    assert cells[4] == f"{kills / deaths:.2f}"
+    if "pve" in record:  # games against AI are a row of their own, never in the PvP row
+        pve = [line for line in plain.splitlines() if "PvE (against AI)" in line]
+        assert pve and pve[0].split("│")[2].strip() == str(record["pve"][0])
+    for heading in ("Top maps by win rate", "Top modes by win rate", "Career rank:"):
+        assert heading in plain

@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
         if s is None:
             continue
         win_rate = f"{s.win_rate:.0%}" if s.win_rate is not None else "-"
-        out.print(f"  {s.matches} matches, win rate {win_rate}, most played map {s.top_map or '-'}")
+        out.print(f"  {s.matches} PvP matchmade matches, win rate {win_rate}, most played map {s.top_map or '-'} "
+                  f"(halo stats --player {build.name!r} shows more)")
         if s.nemesis:
             out.print(f"  nemesis: {s.nemesis} (killed you {s.nemesis_kills} times)")
         if s.best_teammate:

@@ -42,16 +42,17 @@ class DemoResult:
 
 
 SUMMARY_SQL = {
-    "global": "SELECT matches, win_rate FROM main.mv_global_stats",
+    # PvP matchmade only: no summary mixes games against AI or custom games in (docs/definitions.md#experience)
+    "global": "SELECT matches, win_rate FROM main.mv_global_stats WHERE experience = 'pvp_matchmade'",
     # Most played map; ties broken by the better win rate, then the name.
-    "top_map": "SELECT map_name FROM main.mv_map_stats WHERE map_name IS NOT NULL "
+    "top_map": "SELECT map_name FROM main.mv_map_stats WHERE map_name IS NOT NULL AND experience = 'pvp_matchmade' "
                "ORDER BY matches DESC, win_rate DESC, map_name LIMIT 1",
     # Nemesis: the opponent who killed the owner most often.
     "nemesis": "SELECT coalesce(gamertag, 'xuid(' || opponent_xuid || ')'), times_killed_by FROM main.antagonists "
-               "ORDER BY times_killed_by DESC, net_kills, opponent_xuid LIMIT 1",
+               "WHERE experience = 'pvp_matchmade' ORDER BY times_killed_by DESC, net_kills, opponent_xuid LIMIT 1",
     # Best teammate: highest win rate together over at least 5 matches together, then the most matches.
     "teammate": "SELECT coalesce(gamertag, 'xuid(' || teammate_xuid || ')'), win_rate_together "
-                "FROM main.teammates_aggregate WHERE matches_together >= 5 "
+                "FROM main.teammates_aggregate WHERE matches_together >= 5 AND experience = 'pvp_matchmade' "
                 "ORDER BY win_rate_together DESC, matches_together DESC, teammate_xuid LIMIT 1",
 }
 

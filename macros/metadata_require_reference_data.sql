@@ -14,6 +14,12 @@
             ) }}
         {%- endif -%}
     {%- elif execute and target.name == 'player' -%}
+        {%- if env_var('HALO_PLAYER_DB', '') == '' -%}
+            {{ exceptions.raise_compiler_error(
+                "HALO_PLAYER_DB is not set: point it at a player's database, e.g. "
+                ~ "export HALO_PLAYER_DB=data/players/<player-dir>/stats.duckdb (README, Running dbt directly)"
+            ) }}
+        {%- endif -%}
         {%- set found = run_query(
             "select count(*) from information_schema.tables "
             ~ "where table_catalog = 'meta' and table_schema = 'main' and table_name = 'medal_definitions'"

@@ -30,7 +30,7 @@ SETTINGS = (
     Setting("HALO_LOAD_MEMORY_LIMIT", "384MB", "DuckDB's memory_limit during a load (a size: 384MB, 2GB, 1.5GiB)"),
     Setting("HALO_BUILD_WORKERS", "2 (1 below 2 players)", "build processes for several players (1 = in `halo`)"),
     Setting("HALO_BUILD_FULL", "0", "1: every `halo build` is a full `dbt build --full-refresh`"),
-    Setting("HALO_DBT_THREADS", "2 (full builds), 4 (updates)", "dbt threads of `halo build`"),
+    Setting("HALO_DBT_THREADS", "halo build: 2 (full), 4 (updates); dbt: 4", "dbt threads"),
     Setting("HALO_REQUESTS_PER_SECOND", "5", "SPNKr's per-service rate limit in `halo sync`"),
     Setting("HALO_SPARTAN_TOKEN", "(none)", "Halo API spartan token (with HALO_CLEARANCE_TOKEN); never stored"),
     Setting("HALO_CLEARANCE_TOKEN", "(none)", "Halo API clearance token; never stored"),

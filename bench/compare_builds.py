@@ -1,0 +1,98 @@
+"""Old marts against new marts in one run: the full build of one player's 10,000 matches and the update after
+25 more, each side from its own checkout of the project (`git worktree` of a commit), on copies of the same data.
+
+    python bench/compare_builds.py --old <commit> [--matches 10000] [--rounds 2]
+
+Both sides load with this checkout's loader (same raw layer), then build with their own `loader` and dbt project
+(`python -m loader.cli build`, PYTHONPATH set to the side's checkout; each build is one `halo build` process, its
+wall time includes dbt's start). Sides alternate, round by round, so drift of a shared machine hits both alike;
+the best round of each is reported, with the ratios new/old and update/full. No pass/fail: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `python bench/compare_builds.py` from anywhere: the loader imported in main()
+GAMERTAG, XUID = "Bench Chief", 2533274900000901
+
+
+def halo_build(checkout: Path, root: Path, *flags: str) -> float:
+    env = dict(os.environ, HALO_DATA_DIR=str(root), PYTHONPATH=str(checkout), HALO_BUILD_WORKERS="1",
+               DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "loader.cli", "build", "--player", GAMERTAG, *flags], env=env,
+                          capture_output=True, text=True, cwd=checkout)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"build in {checkout} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old", required=True, help="commit of the old marts")
+    parser.add_argument("--matches", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    from loader.demo import generate_player_matches
+    from loader.ingest.load_matches import load_matches
+    from loader.ingest.load_reference import load_reference
+
+    work = Path(tempfile.mkdtemp(prefix="halo-compare-"))
+    old = work / "old-checkout"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.old], check=True,
+                   capture_output=True)
+    try:
+        source = generate_player_matches(work / "src", gamertag=GAMERTAG, xuid=XUID, n_matches=args.matches + 25,
+                                         seed=3, stats_only=True, with_reference=True)
+        # the 25 newest matches are the update (a backfill of older ones would rewrite later matches too)
+        files = sorted(source.players[0][2].glob("*.json"),
+                       key=lambda p: json.loads(p.read_bytes())["MatchInfo"]["StartTime"])
+        base, extra = files[:-25], files[-25:]
+        stage = work / "stage"
+        for folder, chosen in (("base", base), ("extra", extra)):
+            (stage / folder).mkdir(parents=True)
+            for path in chosen:
+                shutil.copy2(path, stage / folder / path.name)
+        template = work / "template"
+        load_reference([source.reference_dir], root=template)
+        load_matches(GAMERTAG, [stage / "base"], xuid=XUID, root=template)
+        print(f"{len(base)} + {len(extra)} match documents loaded; old = {args.old[:12]}, new = this checkout",
+              flush=True)
+        times: dict[tuple[str, str], list[float]] = {}
+        for round_ in range(args.rounds):
+            for side, checkout in (("old", old), ("new", ROOT)) if round_ % 2 == 0 else (("new", ROOT), ("old", old)):
+                root = work / f"{side}-{round_}"
+                shutil.copytree(template, root)
+                halo_build(checkout, root)                     # the metadata and a first build (parse, warm-up)
+                full = halo_build(checkout, root, "--full")
+                load_matches(GAMERTAG, [stage / "extra"], root=root)
+                update = halo_build(checkout, root)
+                times.setdefault((side, "full"), []).append(full)
+                times.setdefault((side, "update"), []).append(update)
+                print(f"round {round_ + 1} {side}: full {full:.1f} s, update {update:.1f} s", flush=True)
+                shutil.rmtree(root)
+        best = {key: min(values) for key, values in times.items()}
+        for kind in ("full", "update"):
+            print(f"{kind:6}: old {best['old', kind]:.1f} s, new {best['new', kind]:.1f} s, "
+                  f"new/old {best['new', kind] / best['old', kind]:.2f}")
+        for side in ("old", "new"):
+            print(f"{side}: update/full {best[side, 'update'] / best[side, 'full']:.2f}")
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,6 @@
 -- Latest known gamertag per XUID. The match data has no gamertags: they come from film highlight
--- events (the newest match wins) and, for the owner, from raw.owner.
+-- events (seen at their match's start) and profile lookups (seen when looked up, the file's time): the newest
+-- sighting wins; for the owner, raw.owner.
 with
 
 owner as (
@@ -14,20 +15,45 @@ matches as (
     select * from {{ ref('stg_halo__matches') }}
 ),
 
-latest as (
-    -- the gamertag of the newest event (match start, then event index): an arg_max per xuid, no sort
+profiles as (
+    select * from {{ ref('stg_halo__profile_users') }}
+),
+
+sightings as (
+    -- film events: seen at the match start (then event index); profile lookups: seen at the lookup
     select
         events.xuid,
-        arg_max(events.gamertag, struct_pack(start_time := matches.start_time, event_index := events.event_index))
-            as gamertag,
-        max(matches.start_time) as seen_at
+        events.gamertag,
+        matches.start_time as seen_at,
+        events.event_index as tie_break
     from events
     inner join matches
         on matches.match_id = events.match_id
     where events.xuid is not null
       and events.gamertag is not null
       and events.gamertag <> ''
-    group by events.xuid
+
+    union all
+
+    select
+        profiles.xuid,
+        profiles.gamertag,
+        profiles.observed_at as seen_at,
+        -1 as tie_break
+    from profiles
+    where profiles.xuid is not null
+      and profiles.gamertag is not null
+      and profiles.gamertag <> ''
+),
+
+latest as (
+    -- the gamertag of the newest sighting: an arg_max per xuid, no sort
+    select
+        xuid,
+        arg_max(gamertag, struct_pack(seen_at := seen_at, tie_break := tie_break, gamertag := gamertag)) as gamertag,
+        max(seen_at) as seen_at
+    from sightings
+    group by xuid
 ),
 
 final as (

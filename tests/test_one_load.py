@@ -215,3 +215,17 @@ def test_refused_first_load_creates_no_database(tmp_path: Path, form: list[str])
     assert proc.returncode == 2
     assert "first load of player 'Spartan001': pass --xuid" in proc.stderr
     assert not root.exists()
+
+
+def test_a_folder_named_matches_is_loaded_as_a_path_with_a_slash(tmp_path: Path) -> None:
+    folder = tmp_path / "matches"
+    folder.mkdir()
+    shutil.copy(RESPONSES / "get_map.json", folder / "get_map.json")
+    root = tmp_path / "data"
+    proc = subprocess.run([sys.executable, "-m", "loader.cli", "load", "matches/"], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env={**os.environ, "HALO_DATA_DIR": str(root)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "reference documents" in proc.stdout and (root / "warehouse" / "metadata.duckdb").is_file()
+    bare = subprocess.run([sys.executable, "-m", "loader.cli", "load", "matches", "matches"], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path, env={**os.environ, "HALO_DATA_DIR": str(root)})
+    assert bare.returncode == 2 and "--player" in bare.stderr  # `matches` first: the sub-command

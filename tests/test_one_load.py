@@ -229,3 +229,17 @@ def test_a_folder_named_matches_is_loaded_as_a_path_with_a_slash(tmp_path: Path)
     bare = subprocess.run([sys.executable, "-m", "loader.cli", "load", "matches", "matches"], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path, env={**os.environ, "HALO_DATA_DIR": str(root)})
     assert bare.returncode == 2 and "--player" in bare.stderr  # `matches` first: the sub-command
+
+
+def test_build_of_a_database_loaded_before_the_new_raw_tables(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    assert halo("load", str(RESPONSES / "get_match_stats.json"), str(RESPONSES / "get_map.json"), "--player",
+                GAMERTAG, "--xuid", str(OWNER_XUID), root=root).returncode == 0
+    db = next(root.glob("players/*/stats.duckdb"))
+    with duckdb.connect(str(db)) as con:  # as written before service records, CSR and profiles were stored
+        for table in ("service_record_snapshots", "playlist_csr_snapshots", "profile_users"):
+            con.execute(f"DROP TABLE raw.{table}")
+    build = halo("build", "--player", GAMERTAG, root=root, DBT_TARGET_PATH=str(tmp_path / "target"),
+                 DBT_LOG_PATH=str(tmp_path / "logs"))
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-2000:]
+    assert query(db, "SELECT count(*) AS n FROM main.service_record") == [{"n": 0}]

@@ -7,6 +7,7 @@ data dir and building gives the same rows in every mart and every raw table (loa
 aside).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FILM
+from conftest import FILM, RESPONSES
 
 from loader.core.paths import player_db_path
 from loader.demo import generate_player_matches
@@ -70,6 +71,13 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                        f'"SpartanId": "xuid({XUID})"}}')
     os.utime(undated, (1_700_000_000, 1_700_000_000))
     (folder / "broken.json").write_text('{"MatchId": "truncated')
+    # snapshots and a profile lookup: the service record names no player; the CSR response names the owner and,
+    # in its file name, its playlist (kept by the export's name)
+    shutil.copy2(RESPONSES / "get_service_record.json", folder / "service_record.json")
+    csr = json.loads((RESPONSES / "get_playlist_csr.json").read_text())
+    csr["Value"][0]["Id"] = f"xuid({XUID})"
+    (folder / "csr_edfef3ac-9cbe-4fa2-b949-8f29deafd483.json").write_text(json.dumps(csr))
+    (folder / "users.json").write_text(json.dumps([{"xuid": str(XUID + 1), "gamertag": "Export Mate"}]))
     return folder, manifest.reference_dir
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FILM, OWNER_XUID, REFERENCE, RESPONSES, read_json
+from conftest import FILM, FIXTURES, OWNER_XUID, REFERENCE, RESPONSES, read_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_export_restore import contents, halo
@@ -220,6 +220,8 @@ def test_export_then_reload_of_overlapping_pages_is_identical(corpus: dict, tmp_
     old = next(p for p in (write(tmp_path / f"old_{i}.json", changed_page(i), T0) for i in range(24))
                if sha(p)[:16] > sha(new)[:16])
     others = [p for p in corpus["paths"] if not p.name.startswith("page_")]
+    others += [RESPONSES / "get_service_record.json", RESPONSES / "get_playlist_csr.json",
+               FIXTURES / "profile" / "get_users_by_id.json"]
     assert load_matches("Export One", [*others, old, new], xuid=OWNER_XUID, root=root).counts.loaded
     backup = tmp_path / "backup"
     assert halo(root, "export", "--player", "Export One", str(backup)).returncode == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FILM, OWNER_ID, OWNER_XUID, RESPONSES, read_json
+from conftest import FILM, FIXTURES, OWNER_ID, OWNER_XUID, RESPONSES, read_json
 from halo_api_replay import (
     BLOBS,
     ECONOMY,
@@ -89,6 +89,23 @@ def history_path(xuid: int) -> str:
     return f"/hi/players/xuid({xuid})/matches"
 
 
+PROFILES = {int(u["xuid"]): u["gamertag"] for u in read_json(FIXTURES / "profile" / "get_users_by_id.json")}
+
+
+def users_by_id(path: str, query: dict[str, list[str]]) -> Reply:
+    """Test data: the profile service's users-by-id answer (the hand-made profile fixture's names, else a made-up
+    one per XUID)."""
+    xuids = [int(x) for x in query.get("xuids", [])]
+    pic = "https://example.invalid/gamerpic.png"
+    return json_reply([{"xuid": str(x), "gamertag": PROFILES.get(x, f"Player{x % 1000:03d}"),
+                        "gamerpic": {"small": pic, "medium": pic, "large": pic, "xlarge": pic}} for x in xuids])
+
+
+def humans_of(*mids: str) -> set[int]:
+    return {int(p["PlayerId"][5:-1]) for mid in mids for p in read_json(STATS_FILES[mid])["Players"]
+            if p["PlayerId"].startswith("xuid(")}
+
+
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reaches the network: any connection or lookup other than 127.0.0.1 fails the test."""
@@ -114,6 +131,7 @@ def api(data_root: Path, monkeypatch: pytest.MonkeyPatch):
     server = ReplayServer(SPARTAN, CLEARANCE).start()
     server.add(PROFILE, f"/users/gt({PLAYER})", profile_reply(OWNER_XUID, PLAYER))
     server.add(PROFILE, f"/users/gt({PLAYER2})", profile_reply(XUID2, PLAYER2))
+    server.add(PROFILE, "/users", users_by_id)
     server.add(STATS, history_path(OWNER_XUID),
                history_handler(list(HISTORY["Results"]), (RESPONSES / "get_match_history.json").read_bytes()))
     for mid, path in STATS_FILES.items():
@@ -385,3 +403,24 @@ def test_azure_app_flow(api: ReplayServer, data_root: Path, monkeypatch: pytest.
     for path in data_root.rglob("*"):
         if path.is_file():
             assert not any(secret in path.read_bytes() for secret in secrets), path
+
+
+def test_sync_fetches_gamertags_of_new_humans_in_batches(api: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    without_films(api)
+    monkeypatch.setattr("loader.sync.engine.PROFILE_BATCH", 10)
+    assert halo(["sync", "--player", PLAYER]) == 0
+    db = player_db_path(PLAYER)
+    others = humans_of(*SERVED) - {OWNER_XUID}
+    asked = [[int(x) for x in r.query["xuids"]] for r in api.requests(PROFILE, "/users")]
+    assert all(len(batch) <= 10 for batch in asked) and len(asked) == -(-len(others) // 10)
+    assert sorted(x for batch in asked for x in batch) == sorted(others)
+    expected = {x: PROFILES.get(x, f"Player{x % 1000:03d}") for x in others}
+    assert dict(q(db, "SELECT xuid, gamertag FROM raw.profile_users")) == expected
+    # a second sync with two new matches asks only for the humans not known yet
+    api.add(STATS, history_path(OWNER_XUID),
+            history_handler([history_row(m, OWNER_ID) for m in NEW_MATCHES] + list(HISTORY["Results"])))
+    api.clear_log()
+    assert halo(["sync", "--player", PLAYER]) == 0
+    new = {int(p["PlayerId"][5:-1]) for m in NEW_MATCHES for p in m["Players"] if p["PlayerId"].startswith("xuid(")}
+    asked = sorted(int(x) for r in api.requests(PROFILE, "/users") for x in r.query["xuids"])
+    assert asked == sorted(new - others - {OWNER_XUID}) and asked

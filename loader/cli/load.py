@@ -1,4 +1,4 @@
-"""`halo load matches|reference PATH...`: validate documents and write them, with a progress bar and a summary."""
+"""`halo load [matches|reference] PATH...`: validate documents and write them, with a progress bar and a summary."""
 
 import argparse
 import contextlib
@@ -11,7 +11,8 @@ from rich.table import Table
 
 from loader.cli.console import err, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED
-from loader.ingest.documents import iter_sources
+from loader.ingest.documents import Skipped, iter_sources
+from loader.ingest.load_any import AnyLoadResult, load_any
 from loader.ingest.load_matches import load_matches, parse_xuid
 from loader.ingest.load_reference import load_reference
 from loader.ingest.writer import LoadResult
@@ -67,9 +68,34 @@ def print_summary(title: str, result: LoadResult) -> None:
         out.print(f"... and {len(result.skipped) - 20} more skipped")
 
 
+def print_any_summary(args: argparse.Namespace, result: AnyLoadResult) -> None:
+    player = f" --player {args.player}" if args.player else ""
+    if result.player is not None:
+        print_summary(f"halo load{player}: player documents", result.player)
+    if result.reference is not None:
+        print_summary("halo load: reference documents", result.reference)
+    if result.player is None and result.reference is None:
+        out.print("halo load: no document to store")
+    print_not_stored(result.not_stored, "not stored")
+    print_not_stored(result.skipped, "skipped")
+
+
+def print_not_stored(items: Sequence[Skipped], label: str) -> None:
+    for item in items[:20]:
+        out.print(f"[yellow]{label}[/yellow] {escape(item.path_text)}: {escape(item.reason)}")
+    if len(items) > 20:
+        out.print(f"... and {len(items) - 20} more {label}")
+
+
 def run(args: argparse.Namespace) -> int:
     total = count_files(args.paths)
     bar, callback = progress_callback(total)
+    if args.what == "paths":
+        xuid = parse_xuid(args.xuid) if args.xuid else None
+        with bar or contextlib.nullcontext():
+            any_result = load_any(args.paths, args.player, xuid=xuid, progress=callback)
+        print_any_summary(args, any_result)
+        return EXIT_REJECTED if any_result.problems else EXIT_OK
     if args.what == "matches":
         xuid = parse_xuid(args.xuid) if args.xuid else None
         with bar or contextlib.nullcontext():

@@ -36,8 +36,13 @@ def build_parser() -> ArgumentParser:
                         help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
 
-    load = commands.add_parser("load", help="validate API JSON and load it").add_subparsers(
-        dest="what", required=True, parser_class=ArgumentParser)
+    load = commands.add_parser(
+        "load", help="validate API JSON and load it",
+        usage="halo load PATH... [--player GAMERTAG [--xuid XUID]]\n       halo load {matches,reference} ...",
+        description="halo load PATH...: any files or folders of SPNKr responses; reference documents go to the "
+                    "metadata database, player documents to the player's (--player; --xuid on the first load). "
+                    "A first argument `matches` or `reference` is the sub-command: load a folder of that name as "
+                    "./matches or matches/.").add_subparsers(dest="what", required=True, parser_class=ArgumentParser)
     matches = load.add_parser("matches", help="match stats, history, skill, film highlights, career rank")
     matches.add_argument("--player", required=True, help="the player's gamertag (names their database)")
     matches.add_argument("--xuid", help="the player's XUID; required on the first load of a player")
@@ -82,13 +87,31 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+LOAD_SUBCOMMANDS = ("matches", "reference", "-h", "--help")
+
+
+def build_load_paths_parser() -> ArgumentParser:
+    """`halo load PATH... [--player GAMERTAG --xuid XUID]`: the form without a sub-command."""
+    parser = ArgumentParser(prog="halo load", description="load any files or folders of SPNKr responses: "
+                                                          "reference documents to the metadata database, player "
+                                                          "documents to the player's database")
+    parser.add_argument("--player", help="the player's gamertag (needed when player documents are found)")
+    parser.add_argument("--xuid", help="the player's XUID; required on the first load of a player")
+    parser.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    parser.set_defaults(command="load", what="paths")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     if not arguments:
         parser.print_help()
         return EXIT_OK
-    args = parser.parse_args(arguments)
+    if arguments[0] == "load" and len(arguments) > 1 and arguments[1] not in LOAD_SUBCOMMANDS:
+        args = build_load_paths_parser().parse_args(arguments[1:])
+    else:
+        args = parser.parse_args(arguments)
     show_stage_logs()
     try:
         command = importlib.import_module(f"loader.cli.{COMMAND_MODULES[args.command]}")

@@ -66,7 +66,14 @@ def export_name(kind: str, doc_id: str, source_path: str, body: bytes) -> str:
         return f"{doc_id}.highlights.json"
     if kind == "match_history":
         return f"history_{doc_id[:16]}.json"
+    if kind == "profile_users":
+        return f"profile_{doc_id[:16]}.json"
     safe = "".join(ch if ch.isalnum() else "_" for ch in doc_id)
+    if kind == "playlist_csr":  # the playlist id is read from the name: kept whole
+        playlist, _, observed = doc_id.partition("@")
+        return fit_name(f"csr_{playlist}_" + "".join(ch if ch.isalnum() else "_" for ch in observed), ".json")
+    if kind == "service_record":
+        return fit_name(safe, ".json")
     return fit_name(f"career_rank_{safe}", ".json")
 
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loader.ingest.documents import Accepted
-from loader.ingest.raw_tables import CORE_COLUMNS, MODE_COLUMNS, SCHEMAS
+from loader.ingest.raw_tables import CORE_COLUMNS, MODE_COLUMNS, SCHEMAS, SERVICE_RECORD_COLUMNS
 
 MAX_FIELDS = {"max_killing_spree", "longest_time_as_skull_carrier", "longest_time_as_vip", "max_killing_spree_as_vip"}
 LAST_FIELDS = {"elimination_order", "lives_remaining"}
@@ -152,6 +152,47 @@ def career_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
         "rank": progress["rank"], "partial_progress": progress["partial_progress"],
         "has_reached_max_rank": progress["has_reached_max_rank"],
     })
+
+
+def _observed(doc: Accepted) -> tuple[dt.datetime | None, str]:
+    """When a snapshot was taken: the document's `ObservedAt`, else the file's modification time."""
+    observed = doc.model.get("observed_at")
+    return (utc_naive(observed), "document") if observed else (utc_naive(doc.source.mtime), "file_mtime")
+
+
+def service_record_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    model = doc.model
+    observed_at, observed_source = _observed(doc)
+    core = model["core_stats"]
+    rows["service_record_snapshots"].append({
+        "snapshot_id": doc.doc_id, "observed_at": observed_at, "observed_at_source": observed_source,
+        "time_played_s": model["time_played"].total_seconds(), "matches_completed": model["matches_completed"],
+        "wins": model["wins"], "losses": model["losses"], "ties": model["ties"],
+        **{column: core[field] for field, column, _ in SERVICE_RECORD_COLUMNS},
+    })
+
+
+def playlist_csr_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    observed_at, observed_source = _observed(doc)
+    for value in doc.model["value"]:
+        xuid, _ = parse_player_id(value["id"])
+        row: dict[str, Any] = {"snapshot_id": doc.doc_id, "playlist_asset_id": doc.model["playlist_asset_id"],
+                               "observed_at": observed_at, "observed_at_source": observed_source,
+                               "player_id": value["id"], "xuid": xuid, "result_code": value["result_code"]}
+        for when in ("current", "season_max", "all_time_max"):
+            csr = (value["result"] or {}).get(when)
+            if csr is not None:
+                row.update({f"{when}_csr": csr["value"], f"{when}_tier": csr["tier"],
+                            f"{when}_sub_tier": csr["sub_tier"], f"{when}_tier_start": csr["tier_start"],
+                            f"{when}_measurement_matches_remaining": csr["measurement_matches_remaining"]})
+        rows["playlist_csr_snapshots"].append(row)
+
+
+def profile_rows(doc: Accepted, rows: dict[str, list[dict[str, Any]]]) -> None:
+    seen = utc_naive(doc.source.mtime)
+    latest: dict[int, str] = {user["xuid"]: user["gamertag"] for user in doc.model["users"]}  # a repeat: the last
+    rows["profile_users"].extend({"doc_id": doc.doc_id, "xuid": xuid, "gamertag": gamertag, "observed_at": seen}
+                                 for xuid, gamertag in latest.items())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -382,7 +423,8 @@ def _highlight_tuples(accepted: Accepted, doc: int, rows: dict[str, list[tuple]]
                     time_ms, event["is_medal"], medal_value, event["medal_name"], doc))
 
 
-_DICT_ROWS = {"match_skill": skill_rows, "match_history": history_rows, "career_rank": career_rows}
+_DICT_ROWS = {"match_skill": skill_rows, "match_history": history_rows, "career_rank": career_rows,
+              "service_record": service_record_rows, "playlist_csr": playlist_csr_rows, "profile_users": profile_rows}
 
 
 def flatten_tuples(docs: Iterable[tuple[int, Accepted]]) -> dict[str, list[tuple]]:

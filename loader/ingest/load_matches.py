@@ -53,9 +53,16 @@ def parse_xuid(text: str) -> int:
     return int(raw)
 
 
+def first_load_message(gamertag: str) -> str:
+    return (f"first load of player {gamertag!r}: pass --xuid with the player's XUID so that only their matches are "
+            "accepted")
+
+
 def open_player_db(gamertag: str, xuid: int | None, root: Path | None = None) -> duckdb.DuckDBPyConnection:
     """Open the player's DB for writing, create the raw schema, and check or record the owner XUID."""
     path = player_db_path(gamertag, root)
+    if xuid is None and not path.exists():  # refused before anything is created (no database without an owner)
+        raise OwnerUnknownError(first_load_message(gamertag))
     con = connect_for_writing(path, f"player database of {gamertag!r}")
     try:
         for statement in raw_tables.create_statements():
@@ -63,9 +70,7 @@ def open_player_db(gamertag: str, xuid: int | None, root: Path | None = None) ->
         row = fetch_one(con, "SELECT xuid, gamertag FROM raw.owner")
         if row is None:
             if xuid is None:
-                raise OwnerUnknownError(
-                    f"first load of player {gamertag!r}: pass --xuid with the player's XUID so that only "
-                    "their matches are accepted")
+                raise OwnerUnknownError(first_load_message(gamertag))
             con.execute("INSERT INTO raw.owner VALUES (?, ?, ?, ?)",
                         [xuid, gamertag, player_dir_name(gamertag), dt.datetime.now(dt.UTC).replace(tzinfo=None)])
         elif xuid is not None and row[0] != xuid:
@@ -98,6 +103,10 @@ def check_owner(doc: Accepted, xuid: int) -> Accepted | Rejected:
       them; the other players' rows are match data (the marts take the owner's by the owner's id).
     - career rank: `SpartanId`, the player the snapshot is of. A XUID other than the owner's is rejected (a snapshot
       without one, or with an id that is no XUID, is the owner's: the file was given with `--player`).
+    - playlist CSR: `Value[].Id`, the players whose CSR it is: the owner must be one of them (the other entries
+      are kept; the marts take the owner's).
+    - service record: names no player (the API response has Subqueries and totals): the owner's, as the file was
+      given with `--player`. Profile lookups name many players: they are names, not the owner's data.
     - match history pages do not name their player (the API response has Start, Count, ResultCount, Links,
       Results: no id); film highlight events name every player of the match: both are match data.
     """
@@ -111,6 +120,12 @@ def check_owner(doc: Accepted, xuid: int) -> Accepted | Rejected:
         return Rejected(doc.source, f"owner xuid({xuid}) has no entry in the match skill of match {doc.doc_id} "
                                     f"(Value[].Id: {ids or 'none'}): it is another player's skill; load it into "
                                     "that player's database", doc.kind, doc.doc_id)
+    if doc.kind == "playlist_csr":
+        named = {named_xuid(v["id"]) for v in doc.model["value"]} - {None}
+        if named and str(xuid) not in named:
+            return Rejected(doc.source, f"owner xuid({xuid}) has no entry in this playlist CSR (Value[].Id: "
+                                                  f"{', '.join(sorted(n[:40] for n in named)[:4])}): it is another "
+                                                  "player's CSR; load it into that player's database", doc.kind)
     if doc.kind == "career_rank":
         spartan = doc.model["spartan_id"]
         named = named_xuid(spartan) if spartan is not None else None

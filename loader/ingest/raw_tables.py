@@ -13,6 +13,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from loader.api.match_stats import MODE_BLOCKS, CoreStats, Stats
+from loader.api.service_record import ServiceRecordCoreStats
 
 # Award lists become their own tables; everything else in CoreStats is a column.
 CORE_LIST_FIELDS = ("medals", "personal_scores")
@@ -54,6 +55,10 @@ STAT_SCHEMA: dict[str, pl.DataType] = {
     for _, column, dtype in columns
 }
 
+SERVICE_RECORD_COLUMNS = stat_fields(ServiceRecordCoreStats)
+CSR_COLUMNS = {f"{when}_{column}": dtype for when in ("current", "season_max", "all_time_max")
+               for column, dtype in (("csr", pl.Int64()), ("tier", pl.Utf8()), ("sub_tier", pl.Int64()),
+                                     ("tier_start", pl.Int64()), ("measurement_matches_remaining", pl.Int64()))}
 TS = pl.Datetime("us")
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "matches": {
@@ -121,6 +126,18 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "snapshot_id": pl.Utf8(), "spartan_id": pl.Utf8(), "observed_at": TS, "observed_at_source": pl.Utf8(),
         "rank": pl.Int64(), "partial_progress": pl.Int64(), "has_reached_max_rank": pl.Boolean(),
     },
+    "service_record_snapshots": {
+        "snapshot_id": pl.Utf8(), "observed_at": TS, "observed_at_source": pl.Utf8(),
+        "time_played_s": pl.Float64(), "matches_completed": pl.Int64(), "wins": pl.Int64(), "losses": pl.Int64(),
+        "ties": pl.Int64(), **{column: dtype for _, column, dtype in SERVICE_RECORD_COLUMNS},
+    },
+    "playlist_csr_snapshots": {
+        "snapshot_id": pl.Utf8(), "playlist_asset_id": pl.Utf8(), "observed_at": TS, "observed_at_source": pl.Utf8(),
+        "player_id": pl.Utf8(), "xuid": pl.Int64(), "result_code": pl.Int64(), **CSR_COLUMNS,
+    },
+    "profile_users": {
+        "doc_id": pl.Utf8(), "xuid": pl.Int64(), "gamertag": pl.Utf8(), "observed_at": TS,
+    },
     "documents": {
         "kind": pl.Utf8(), "doc_id": pl.Utf8(), "match_id": pl.Utf8(), "source_path": pl.Utf8(),
         "source_mtime": TS, "sha256": pl.Utf8(), "byte_size": pl.Int64(), "loaded_at": TS, "body": pl.Binary(),
@@ -147,12 +164,15 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "highlight_events": ("event_id",),
     "match_history": ("match_id",),
     "career_rank_snapshots": ("snapshot_id",),
+    "service_record_snapshots": ("snapshot_id",),
+    "playlist_csr_snapshots": ("snapshot_id", "player_id"),
+    "profile_users": ("doc_id", "xuid"),
     "documents": ("kind", "doc_id"),
     "rejected": ("source_path", "sha256"),
 }
 
-INDEXED_TABLES: frozenset[str] = frozenset({"matches", "match_history", "career_rank_snapshots", "documents",
-                                            "rejected"})
+INDEXED_TABLES: frozenset[str] = frozenset({"matches", "match_history", "career_rank_snapshots",
+                                            "service_record_snapshots", "documents", "rejected"})
 
 # Tables whose rows are not scoped to one document (history rows are keyed by match, and several history pages
 # carry the same match): table -> (the kind of document that fills it, the column naming that document). A row
@@ -169,6 +189,9 @@ KIND_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "highlight_events": (("highlight_events", "match_id"),),
     "match_history": (("match_history", "match_id"),),
     "career_rank": (("career_rank_snapshots", "snapshot_id"),),
+    "service_record": (("service_record_snapshots", "snapshot_id"),),
+    "playlist_csr": (("playlist_csr_snapshots", "snapshot_id"),),
+    "profile_users": (("profile_users", "doc_id"),),
 }
 
 _DUCKDB_TYPES = {

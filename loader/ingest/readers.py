@@ -20,6 +20,9 @@ from loader.api.highlight_events import HighlightEvent, HighlightEvents
 from loader.api.match_history import MatchHistory
 from loader.api.match_skill import MatchSkill
 from loader.api.match_stats import MatchStats
+from loader.api.playlist_csr import PlaylistCsr
+from loader.api.profile import ProfileUsers
+from loader.api.service_record import ServiceRecord
 from loader.ingest.documents import Accepted, Rejected, Source, format_validation_error, reject_if_not_text
 from loader.ingest.shapes import (
     FILM_CHUNK_NAME,
@@ -29,6 +32,7 @@ from loader.ingest.shapes import (
     UUID_IN_NAME,
     detect_kind,
     detect_reference_kind,
+    looks_like_film_chunk,
 )
 
 # kind -> (model, what the user sees in messages)
@@ -38,15 +42,30 @@ MATCH_KINDS: dict[str, type[BaseModel]] = {
     "match_skill": MatchSkill,
     "highlight_events": HighlightEvents,
     "career_rank": CareerRank,
+    "service_record": ServiceRecord,
+    "playlist_csr": PlaylistCsr,
+    "profile_users": ProfileUsers,
 }
 ACCEPTED_SHAPES = (
     "match stats (MatchId, MatchInfo, Teams, Players), "
     "match history (Start, Count, ResultCount, Results), "
     "match skill (Value[].Id/ResultCode/Result; match id from MatchId or the file name), "
     "career rank (CurrentProgress), "
+    "service record (Subqueries, CoreStats), playlist CSR (Value[].Result.Current/SeasonMax/AllTimeMax), "
+    "profile lookup (a list of users with xuid and gamertag), "
     "highlight events JSON (MatchId, FilmMajorVersion, Events), "
     "film highlight chunk named <film-major-version>_<match-id>.gzip"
 )
+
+
+def _payload(kind: str, source: Source) -> bytes:
+    """The bytes to validate: a profile lookup (a list of users, or one user) is wrapped as `{"users": [...]}`."""
+    data = source.json_bytes
+    if kind != "profile_users":
+        return data
+    return b'{"users":' + data + b"}" if data.lstrip().startswith(b"[") else b'{"users":[' + data + b"]}"
+
+
 def _match_id_hint(source: Source) -> str | None:
     found = MATCH_ID_IN_BYTES.search(source.data[:4096])
     if found:
@@ -60,6 +79,8 @@ def read_document(source: Source) -> Accepted | Rejected:
     name_match = FILM_CHUNK_NAME.match(source.path.name)
     if name_match:
         return _read_film_chunk(source, int(name_match.group(1)), UUID(name_match.group(2)))
+    if looks_like_film_chunk(source.data):
+        return _misnamed_film_chunk(source)
     not_text = reject_if_not_text(source)
     if not_text is not None:
         return not_text
@@ -68,7 +89,7 @@ def read_document(source: Source) -> Accepted | Rejected:
         return _reject_unrecognised(source)
     hint = _match_id_hint(source)
     try:
-        doc = FAST_ADAPTERS[kind].validate_json(source.json_bytes)
+        doc = FAST_ADAPTERS[kind].validate_json(_payload(kind, source))
     except ValidationError:
         # Invalid, or holding an integer beyond 17 digits or an aware timestamp in year 1 or 9999: the model
         # decides, with its messages (the fast schema accepts exactly what the model accepts, minus those values).
@@ -82,7 +103,7 @@ def read_document(source: Source) -> Accepted | Rejected:
 def _read_with_model(kind: str, source: Source, hint: str | None) -> Accepted | Rejected:
     """Validate with the pydantic model (exact messages), then check what the fast schema flags."""
     try:
-        model = MATCH_KINDS[kind].model_validate_json(source.json_bytes)
+        model = MATCH_KINDS[kind].model_validate_json(_payload(kind, source))
     except ValidationError as err:
         where = f" (match {hint})" if hint else ""
         first = err.errors(include_url=False)[0]
@@ -220,6 +241,10 @@ def integrity_problem(kind: str, doc: dict[str, Any]) -> str | None:
         bad = _xuid_out_of_range(ids)
         if bad is not None:
             return f"Value: player id {bad[:40]} is not a valid XUID"
+    elif kind == "playlist_csr":
+        dup = _duplicate(v["id"] for v in doc["value"])
+        if dup is not None:
+            return f"Value: player {dup} is listed twice"
     elif kind == "match_history":
         dup = _duplicate(r["match_id"] for r in doc["results"])
         if dup is not None:
@@ -271,12 +296,21 @@ def _accept(kind: str, doc: dict[str, Any], source: Source) -> Accepted | Reject
         if match_id is None:
             in_name = UUID_IN_NAME.search(source.path.name)
             if in_name is None:
-                return Rejected(source, "match skill has no match id: add a top-level MatchId or put the "
-                                        "match id in the file name (e.g. skill_<match-id>.json)", kind)
+                return Rejected(source, "match skill without a match id: the API's skill response does not name "
+                                        "its match; name the file skill_<match-id>.json (any name holding the "
+                                        "match id) or add a top-level \"MatchId\"", kind)
             match_id = UUID(in_name.group(0))
         return Accepted(kind, str(match_id), match_id, source, doc)
-    if kind == "match_history":
+    if kind == "match_history" or kind == "profile_users":
         return Accepted(kind, source.sha256, None, source, doc)
+    if kind == "service_record" or kind == "playlist_csr":
+        observed = (doc["observed_at"] or source.mtime).astimezone(dt.UTC).isoformat()
+        if kind == "service_record":
+            return Accepted(kind, f"service_record@{observed}", None, source, doc)
+        playlist = doc["playlist_id"]
+        in_name = UUID_IN_NAME.search(source.path.name)
+        doc["playlist_asset_id"] = str(playlist) if playlist else in_name.group(0).lower() if in_name else None
+        return Accepted(kind, f"{doc['playlist_asset_id'] or 'unknown-playlist'}@{observed}", None, source, doc)
     # career_rank: one snapshot per observation time; the file's mtime stands in when the document has none
     observed_at = doc["observed_at"] or source.mtime
     spartan = doc["spartan_id"] or ""
@@ -337,6 +371,23 @@ def _rename_hint(layout: tuple[int, ...], named: int, match_id: UUID) -> str:
     versions = _versions_text(layout)
     return (f"it decodes as a chunk of version {versions}: rename it {example}_{match_id}.gzip (or "
             f"<FilmMajorVersion>_{match_id}.gzip with the version in the film's metadata, one of {versions})")
+
+
+def _misnamed_film_chunk(source: Source) -> Rejected:
+    """A zlib stream not named `<version>_<match-id>.gzip`: a film highlight chunk whose name lost what tells its
+    version and match. SPNKr's reader says whether it decodes (and as which versions)."""
+    in_name = UUID_IN_NAME.search(source.path.name)
+    match_id = in_name.group(0).lower() if in_name else None
+    layout = _decodes_as(source.data, -1)
+    if layout is None:
+        return Rejected(source, "a zlib stream (like a film highlight chunk) that SPNKr's reader cannot decode as a "
+                                "highlight chunk: re-download the film chunk", "highlight_events", match_id)
+    versions = _versions_text(layout)
+    return Rejected(source, f"a film highlight chunk (it decodes as film major version {versions}), but its name "
+                            f"{source.path.name!r} does not say its version and match: rename it "
+                            f"<FilmMajorVersion>_{match_id or '<match-id>'}.gzip (the version is FilmMajorVersion "
+                            f"in the film's metadata, one of {versions}; the match id is the match the film is of)",
+                    "highlight_events", match_id)
 
 
 def _read_film_chunk(source: Source, version: int, match_id: UUID) -> Accepted | Rejected:

@@ -14,9 +14,7 @@ MATCH_ID_IN_BYTES = re.compile(rb'"MatchId"\s*:\s*"([^"]{1,64})"')
 NOT_STORED = {
     b'"FilmStatusBond"': "film metadata, not a highlight chunk: download the highlight-events chunk it lists and "
                          "save it as <film-major-version>_<match-id>.gzip",
-    b'"Subqueries"': "service record: not stored (the warehouse computes totals from the matches themselves)",
     b'"MatchesPlayedCount"': "match count: not stored (the warehouse counts the loaded matches)",
-    b'"SeasonMax"': "playlist CSR: not stored (CSR per match comes from match skill documents)",
 }
 REFERENCE_MARKERS = (b'"Medals"', b'"medals"', b'"Sprites"', b'"RankTitle"', b'"PublicName"', b'"Seasons"',
                      b'"Playlists"')
@@ -32,9 +30,39 @@ def detect_kind(data: bytes) -> str | None:
         return "match_stats"
     if b'"CurrentProgress"' in data:
         return "career_rank"
-    if b'"Value"' in data and b'"ResultCode"' in data and b'"SeasonMax"' not in data:
-        return "match_skill"
+    if b'"Value"' in data and b'"ResultCode"' in data:
+        return "playlist_csr" if b'"SeasonMax"' in data else "match_skill"
+    if b'"Subqueries"' in data and b'"CoreStats"' in data:
+        return "service_record"
+    if b'"gamertag"' in data and b'"xuid"' in data and PROFILE_START.match(data):
+        return "profile_users"
     return None
+
+
+PROFILE_START = re.compile(rb'^(?:\xef\xbb\xbf)?\s*[\[{]\s*(?:\{\s*)?"(?:xuid|gamertag|gamerpic)"')
+ZLIB_HEADERS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
+
+
+def looks_like_film_chunk(data: bytes) -> bool:
+    """A zlib stream (film highlight chunks are zlib despite their `.gzip` name): checked by its header."""
+    return data[:2] in ZLIB_HEADERS
+
+
+def document_side(name: str, data: bytes) -> tuple[str, str | None]:
+    """Which database a file goes to, by its name and bytes: ("player", kind), ("reference", kind),
+    ("not_stored", reason) or ("unknown", None) (rejected by whichever side reads it)."""
+    if FILM_CHUNK_NAME.match(name) or looks_like_film_chunk(data):
+        return "player", "highlight_events"
+    kind = detect_kind(data)
+    if kind is not None:
+        return "player", kind
+    kind = detect_reference_kind(data)
+    if kind is not None:
+        return "reference", kind
+    for marker, reason in NOT_STORED.items():
+        if marker in data:
+            return "not_stored", reason
+    return "unknown", None
 
 
 NUMERIC_KEYED_OBJECT = re.compile(rb'^\s*\{\s*"\d+"\s*:\s*"')

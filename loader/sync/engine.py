@@ -10,8 +10,10 @@ Per player:
 4. per match: stats, then skill (the match's humans) and the film highlight
    chunk; a match leaves `pending` when every part is either written to the
    inbox or known to be absent (404 film/skill are recorded, never retried);
-5. the career rank, when matches were loaded or none was ever taken;
-6. load the inbox with `halo load matches`' loader, then delete what it read.
+5. the gamertags of the new matches' humans not known yet (profile lookups in
+   batches of PROFILE_BATCH XUIDs; a lookup that fails is a note, never retried);
+6. the career rank, when matches were loaded or none was ever taken;
+7. load the inbox with `halo load matches`' loader, then delete what it read.
 
 Then, once for all players: reference assets (maps, playlists, map-mode pairs,
 game variants) that their matches reference and the metadata database lacks,
@@ -50,6 +52,7 @@ from loader.sync.store import (
     WarehouseState,
     human_players,
     inbox_files,
+    known_gamertags,
     query,
     remove_loaded,
     stamp,
@@ -60,6 +63,7 @@ from loader.warehouse.assets import loaded_assets, used_assets
 from loader.warehouse.players import tracked_players
 
 PAGE_SIZE = 25
+PROFILE_BATCH = 100            # XUIDs per profile lookup (users-by-id)
 MAX_SYNC_ATTEMPTS = 5          # syncs that may fail on the same match before it is given up
 STATE_FLUSH_SECONDS = 2.0
 USAGE_ERRORS = (UsageError, BusyError)
@@ -90,6 +94,7 @@ class PlayerReport:
     skills_loaded: int = 0
     films_loaded: int = 0
     career_rank: bool = False
+    gamertags_fetched: int = 0      # players asked of the profile service
     without_film: list[str] = field(default_factory=list)
     without_skill: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
@@ -138,6 +143,7 @@ class PlayerSync:
         self.xuid_arg = xuid
         self.xuid: int | None = None
         self.docs = PlayerDocuments()
+        self.new_humans: set[str] = set()
         self._flushed = time.monotonic()
 
     async def run(self) -> None:
@@ -171,6 +177,7 @@ class PlayerSync:
             self.state.pending.setdefault(mid, {"attempts": 0, "error": None})
         self.state.save(self.folder)      # before any fetch: an interrupted sync resumes these
         await self.fetch_matches(list(self.state.pending))
+        await self.fetch_gamertags()
         await self.fetch_career_rank()
 
     async def resolve_xuid(self) -> int:
@@ -280,6 +287,7 @@ class PlayerSync:
             write_atomic(self.inbox, f"{mid}.json", body)
             self.report.stats_fetched += 1
             humans = _humans(body)
+            self.new_humans.update(humans)
         else:
             humans = human_players(self.database, mid)
         jobs = {}
@@ -347,6 +355,21 @@ class PlayerSync:
                 (self.state.without_film if part == "film" else self.state.without_skill)[mid] = why
         self.state.pending.pop(mid, None)
         self.report.given_up.append(mid)
+
+    async def fetch_gamertags(self) -> None:
+        """Profile lookups (SPNKr's get_users_by_id) of the new matches' humans whose gamertag is not known."""
+        known = known_gamertags(self.database) | {self.xuid}
+        xuids = sorted({int(h[5:-1]) for h in self.new_humans if h[5:-1].isdigit()} - known)
+        for number, start in enumerate(range(0, len(xuids), PROFILE_BATCH)):
+            batch = xuids[start:start + PROFILE_BATCH]
+            try:
+                body = await self.api.fetch(f"gamertags of {len(batch)} players",
+                                            lambda batch=batch: self.api.client.profile.get_users_by_id(batch))
+            except (NotAvailableError, TransientError) as exc:
+                self.report.notes.append(f"gamertags not fetched: {exc}")
+                continue
+            write_atomic(self.inbox, f"profile_{stamp()}_{number}.json", body)
+            self.report.gamertags_fetched += len(batch)
 
     async def fetch_career_rank(self) -> None:
         due = self.state.career_rank_due or self.docs.career_ranks == 0 or self.report.stats_fetched > 0

@@ -155,6 +155,13 @@ class PlayerDocuments:
         return docs
 
 
+def known_gamertags(database: Path) -> set[int]:
+    """XUIDs whose gamertag the database knows (a profile lookup or a film names them)."""
+    profiles, films = read_only_rows(database, "SELECT DISTINCT xuid FROM raw.profile_users",
+                              "SELECT DISTINCT xuid FROM raw.highlight_events WHERE gamertag <> ''")
+    return {row[0] for row in profiles + films if row[0] is not None}
+
+
 def human_players(database: Path, match_id: str) -> list[str]:
     """`xuid(N)` of the humans of a stored match (for a skill request of a match loaded earlier)."""
     rows = query(database, "SELECT player_id FROM raw.match_players WHERE lower(match_id) = ? AND NOT is_bot "

@@ -17,17 +17,36 @@ from loader.core.settings import settings
 from loader.warehouse.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject, target_dir
 from loader.warehouse.players import PlayerFile, tracked_players
 
+# Raw tables added after the first player databases were written (a database loaded before has none of them).
+ADDED_RAW_TABLES = ("service_record_snapshots", "playlist_csr_snapshots", "profile_users")
 
-def busy_outcome(name: str, database: Path, what: str) -> BuildOutcome | None:
+
+def _lacks_raw_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name "
+                        "IN (SELECT unnest(?))", [list(ADDED_RAW_TABLES)]).fetchall()[0][0]
+    return found < len(ADDED_RAW_TABLES)
+
+
+def busy_outcome(name: str, database: Path, what: str, upgrade: bool = False) -> BuildOutcome | None:
     """A failed outcome when another process holds `database` (after the bounded wait), else None.
 
     dbt needs the file for writing; a dashboard's read-only connection, a load or another build blocks it.
-    Checked before dbt starts so the player gets this message instead of dbt's lock error.
+    Checked before dbt starts so the player gets this message instead of dbt's lock error. With `upgrade` (a
+    player database), raw tables added since the database was loaded are created (empty), so its staging views
+    find every source.
     """
     if not database.exists():
         return None
     try:
-        connect_for_writing(database, what).close()
+        con = connect_for_writing(database, what)
+        try:
+            if upgrade and _lacks_raw_tables(con):
+                from loader.ingest import raw_tables  # only then: a build does not import the loader's models
+
+                for statement in raw_tables.create_statements():
+                    con.execute(statement)
+        finally:
+            con.close()
     except DatabaseBusyError as exc:
         return BuildOutcome(name=name, errors=[f"{exc} Close the readers of this file (dashboards, notebooks, "
                                                "`duckdb` shells) and run halo build again."])
@@ -113,7 +132,7 @@ def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutco
     # (see DbtProject.fingerprint) and the build is a full one
     try:
         with building(player.database, what):
-            outcome = (busy_outcome(player.gamertag, player.database, what)
+            outcome = (busy_outcome(player.gamertag, player.database, what, upgrade=True)
                        or project.build_player(player.gamertag, player.database, full=full))
     except DatabaseBusyError as exc:
         return BuildOutcome(name=player.gamertag, errors=[str(exc)])

@@ -1,5 +1,6 @@
 -- Latest known gamertag per XUID. The match data has no gamertags: they come from film highlight
--- events (the newest match wins) and, for the owner, from raw.owner.
+-- events (seen at their match's start) and profile lookups (seen when looked up, the file's time): the newest
+-- sighting wins; for the owner, raw.owner.
 with
 
 owner as (
@@ -14,23 +15,40 @@ matches as (
     select * from {{ ref('stg_halo__matches') }}
 ),
 
-named_events as (
+profiles as (
+    select * from {{ ref('stg_halo__profile_users') }}
+),
+
+sightings as (
+    -- film events: seen at the match start (then event index); profile lookups: seen at the lookup (index -1)
     select
         events.xuid,
         events.gamertag,
-        events.event_index,
-        matches.start_time
+        matches.start_time,
+        events.event_index
     from events
     inner join matches
         on matches.match_id = events.match_id
     where events.xuid is not null
       and events.gamertag is not null
       and events.gamertag <> ''
+
+    union all
+
+    select
+        profiles.xuid,
+        profiles.gamertag,
+        profiles.observed_at as start_time,
+        -1 as event_index
+    from profiles
+    where profiles.xuid is not null
+      and profiles.gamertag is not null
+      and profiles.gamertag <> ''
 ),
 
 latest as (
-    -- the gamertag of the newest event per xuid (match start, then event index): macros/latest_gamertags.sql
-    {{ latest_gamertags('named_events') }}
+    -- the gamertag of the newest sighting per xuid (time, then event index): macros/latest_gamertags.sql
+    {{ latest_gamertags('sightings') }}
 ),
 
 final as (

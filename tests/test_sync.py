@@ -230,6 +230,10 @@ def test_first_sync(api: ReplayServer, data_root: Path, capsys: pytest.CaptureFi
             data = path.read_bytes()
             assert SPARTAN.encode() not in data and CLEARANCE.encode() not in data, path
     assert SPARTAN not in output.out + output.err and CLEARANCE not in output.out + output.err
+    # the asset the sync fetched names the match once built (it was null before the sync stored it)
+    assert halo(["build", "--player", PLAYER]) == 0
+    assert q(db, "SELECT playlist_name FROM main.match_stats WHERE match_id = ?", [SLAYER]) == [
+        (read_json(RESPONSES / "get_playlist.json")["PublicName"],)]
 
 
 def test_second_sync_fetches_only_the_two_new_matches(api: ReplayServer, data_root: Path) -> None:

@@ -16,6 +16,8 @@ Reading a side:
 Columns left out of every comparison (`IGNORED_COLUMNS`): `loaded_at` (when the database last received any document
 of the match: in a database of several owners the latest of their loads, in an owner's file that owner's load) and
 `is_owner` (whether a participant is a tracked player: a player's file tracks one player, the warehouse all of them).
+A database of several owners also knows more gamertags (a name seen in one owner's film names that player in every
+match): `filled=frozenset({"gamertag"})` lets the other side fill a null of the reference (never change a value).
 """
 
 from __future__ import annotations
@@ -83,13 +85,15 @@ def _exact_part(row: tuple) -> tuple:
     return tuple(f"{v:.6g}" if isinstance(v, float) else repr(v) for v in row)
 
 
-def _row_diff(columns: list[str], ref: tuple, got: tuple, rel: float) -> list[str]:
+def _row_diff(columns: list[str], ref: tuple, got: tuple, rel: float, filled: frozenset[str]) -> list[str]:
     return [f"{c}: {r!r} != {g!r}" for c, r, g in zip(columns, ref, got, strict=True)
-            if not _values_equal(r, g, rel)]
+            if not (_values_equal(r, g, rel) or (c in filled and r is None))]
 
 
-def compare_mart(mart: str, reference: list[dict], other: list[dict], *, rel: float = 1e-9) -> list[str]:
-    """The differences between two sides' rows of one mart (empty: equal)."""
+def compare_mart(mart: str, reference: list[dict], other: list[dict], *, rel: float = 1e-9,
+                 filled: frozenset[str] = frozenset()) -> list[str]:
+    """The differences between two sides' rows of one mart (empty: equal). A column in `filled` may hold a value
+    on the other side where the reference has null (a database of many owners knows more names)."""
     ref_columns = [c for c in (reference[0] if reference else {}) if c not in IGNORED_COLUMNS]
     other_columns = [c for c in (other[0] if other else {}) if c not in IGNORED_COLUMNS]
     if reference and other and set(ref_columns) != set(other_columns):
@@ -98,12 +102,17 @@ def compare_mart(mart: str, reference: list[dict], other: list[dict], *, rel: fl
         return [f"{mart}: columns differ: missing {missing}, extra {extra}"]
     if len(reference) != len(other):
         return [f"{mart}: {len(reference)} rows != {len(other)} rows"]
-    ref_rows = sorted((tuple(normalise(r[c]) for c in ref_columns) for r in reference), key=_exact_part)
-    got_rows = sorted((tuple(normalise(r[c]) for c in ref_columns) for r in other), key=_exact_part)
+    key_columns = [i for i, c in enumerate(ref_columns) if c not in filled]
+
+    def key(row: tuple) -> tuple:
+        return _exact_part(tuple(row[i] for i in key_columns))
+
+    ref_rows = sorted((tuple(normalise(r[c]) for c in ref_columns) for r in reference), key=key)
+    got_rows = sorted((tuple(normalise(r[c]) for c in ref_columns) for r in other), key=key)
     problems = []
     unmatched_ref = Counter()
     for ref, got in zip(ref_rows, got_rows, strict=True):
-        diff = _row_diff(ref_columns, ref, got, rel)
+        diff = _row_diff(ref_columns, ref, got, rel, filled)
         if diff:
             unmatched_ref[ref] += 1
             if len(problems) < 5:
@@ -114,12 +123,14 @@ def compare_mart(mart: str, reference: list[dict], other: list[dict], *, rel: fl
     return problems
 
 
-def compare_marts(reference: dict[str, list[dict]], other: dict[str, list[dict]], *, rel: float = 1e-9) -> None:
-    """Every mart of `reference` holds the same rows in `other` (floats within `rel`); AssertionError otherwise."""
+def compare_marts(reference: dict[str, list[dict]], other: dict[str, list[dict]], *, rel: float = 1e-9,
+                  filled: frozenset[str] = frozenset()) -> None:
+    """Every mart of `reference` holds the same rows in `other` (floats within `rel`; `filled`: see compare_mart);
+    AssertionError otherwise."""
     problems = [f"{mart}: missing from the other side" for mart in reference if mart not in other]
     for mart, rows in reference.items():
         if mart in other:
-            problems += compare_mart(mart, rows, other[mart], rel=rel)
+            problems += compare_mart(mart, rows, other[mart], rel=rel, filled=filled)
     assert not problems, "\n".join(problems)
 
 

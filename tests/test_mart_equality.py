@@ -32,3 +32,13 @@ def test_a_difference_names_the_mart_and_the_column(other: dict, message: str) -
 def test_loaded_at_and_is_owner_are_left_out() -> None:
     compare_marts({"m": [{"a": 1, "loaded_at": 1, "is_owner": True}]},
                   {"m": [{"a": 1, "loaded_at": 2, "is_owner": False}]})
+
+
+def test_a_filled_column_may_fill_a_null_but_never_change_a_value() -> None:
+    ref = {"m": [{"a": 1, "gamertag": None}, {"a": 2, "gamertag": "x"}]}
+    compare_marts(ref, {"m": [{"a": 1, "gamertag": "y"}, {"a": 2, "gamertag": "x"}]}, filled=frozenset({"gamertag"}))
+    with pytest.raises(AssertionError, match="gamertag: 'x' != 'z'"):
+        compare_marts(ref, {"m": [{"a": 1, "gamertag": None}, {"a": 2, "gamertag": "z"}]},
+                      filled=frozenset({"gamertag"}))
+    with pytest.raises(AssertionError, match="gamertag: None != 'y'"):
+        compare_marts(ref, {"m": [{"a": 1, "gamertag": "y"}, {"a": 2, "gamertag": "x"}]})

@@ -27,9 +27,9 @@ from pathlib import Path
 import duckdb
 
 from loader.core.errors import UsageError
+from loader.core.paths import PLAYER_DB_NAME
 from loader.ingest.export import export_name
 from loader.sync.store import PlayerState
-from loader.warehouse.players import tracked_players
 
 PARTS = {"match_stats": "stats", "match_skill": "skill", "highlight_events": "film"}
 KINDS = {part: kind for kind, part in PARTS.items()}
@@ -75,46 +75,49 @@ class Unreadable:
 def shared_parts(root: Path, database: Path, wanted: dict[str, set[str]], player_id: str,
                  ) -> Iterator[Taken | Absent | Unreadable]:
     """What the other tracked players hold of `wanted` (match id -> parts still needed: "stats", "skill",
-    "film"). Parts found are removed from `wanted` as they are yielded. Documents first (every other player), then
-    absences; players in `tracked_players` order."""
+    "film"). Parts found are removed from `wanted` as they are yielded. Documents first (every other player's
+    database, opened once each, in folder order), then absences."""
     mine = database.resolve()
-    others = [p for p in tracked_players(root) if p.database.resolve() != mine]
+    others = [db for db in sorted(root.glob(f"players/*/{PLAYER_DB_NAME}")) if db.resolve() != mine]
+    names = {db: db.parent.name for db in others}      # the gamertag in raw.owner once the file is read
     for other in others:
         if not any(wanted.values()):
             return
         try:
-            yield from _documents(other.database, other.gamertag, wanted, player_id)
+            yield from _documents(other, names, wanted, player_id)
         except (duckdb.Error, OSError) as exc:
-            yield Unreadable(other.gamertag, other.database, _why(exc))
+            yield Unreadable(names[other], other, _why(exc))
     for other in others:
         if not any(wanted.get(mid, set()) - {"stats"} for mid in wanted):
             return
         try:
-            state = PlayerState.load(other.database.parent)
+            state = PlayerState.load(other.parent)
         except UsageError as exc:
-            yield Unreadable(other.gamertag, other.database.parent / "sync_state.json", str(exc))
+            yield Unreadable(names[other], other.parent / "sync_state.json", str(exc))
             continue
         for part, recorded in (("film", state.without_film), ("skill", state.without_skill)):
             for mid, why in sorted(recorded.items()):
                 if part in wanted.get(mid, ()) and shareable_absence(why):
                     wanted[mid].discard(part)
-                    told = why if TOLD in why else f"{why} {TOLD}{other.gamertag}'s sync)"
-                    yield Absent(part, mid, told, other.gamertag)
+                    told = why if TOLD in why else f"{why} {TOLD}{names[other]}'s sync)"
+                    yield Absent(part, mid, told, names[other])
 
 
 def shareable_absence(why: str) -> bool:
     return not why.startswith(GIVE_UP) and why not in LOCAL_ABSENCES
 
 
-def _documents(database: Path, gamertag: str, wanted: dict[str, set[str]], player_id: str) -> Iterator[Taken]:
-    if not database.is_file():
-        return
+def _documents(database: Path, names: dict[Path, str], wanted: dict[str, set[str]], player_id: str,
+               ) -> Iterator[Taken]:
     with duckdb.connect(str(database), read_only=True) as con:
         try:
+            owner = con.execute("SELECT gamertag FROM raw.owner").fetchall()
             stored = con.execute("SELECT kind, doc_id, lower(doc_id) FROM raw.documents WHERE kind IN "
                                  "('match_stats', 'match_skill', 'highlight_events')").fetchall()
         except duckdb.CatalogException:   # created, nothing loaded yet
             return
+        if owner:
+            names[database] = owner[0][0]
         for kind, doc_id, mid in sorted(stored, key=lambda row: (row[2], row[0])):
             part = PARTS[kind]
             if part not in wanted.get(mid, ()):
@@ -125,7 +128,7 @@ def _documents(database: Path, gamertag: str, wanted: dict[str, set[str]], playe
                 continue
             source_path, body = rows[0]
             wanted[mid].discard(part)
-            yield Taken(part, mid, export_name(kind, mid, source_path or "", body), body, gamertag)
+            yield Taken(part, mid, export_name(kind, mid, source_path or "", body), body, names[database])
 
 
 def is_for(part: str, body: bytes, player_id: str) -> bool:

@@ -54,10 +54,11 @@ def timeline_charts(experience: str, rows: list[dict], words: dict) -> list[Char
     """K/D, KDA and win rate per match (or bucket), each with its rolling mean over 20 matches."""
     base = alt.Chart(alt.NamedData("timeline"))
     charts = []
-    for key, value, rolling, axis, fmt, anchors in (
-            ("kd", "kd_ratio", "rolling_kd_ratio", words["kd_axis"], ".2f", ["kd_ratio", "rolling_mean"]),
-            ("kda", "kda", "rolling_kda", words["kda_axis"], ".2f", ["kda", "rolling_mean"]),
-            ("win_rate", "win_rate", "rolling_win_rate", words["win_rate_axis"], ".0%", ["win_rate", "rolling_mean"])):
+    for key, value, rolling, axis, fmt in (
+            ("kd", "kd_ratio", "rolling_kd_ratio", words["kd_axis"], ".2f"),
+            ("kda", "kda", "rolling_kda", words["kda_axis"], ".2f"),
+            ("win_rate", "win_rate", "rolling_win_rate", words["win_rate_axis"], ".0%")):
+        anchors = [value, "rolling_mean", "report_points"]
         tooltip = [alt.Tooltip("start_time:T", title=words["start"]), alt.Tooltip("last_match:Q", title=words["match"]),
                    alt.Tooltip(f"{value}:Q", title=words["per_match"], format=fmt),
                    alt.Tooltip(f"{rolling}:Q", title=words["rolling"].format(n=ROLLING_MATCHES), format=fmt)]
@@ -94,8 +95,10 @@ def csr_chart(experience: str, rows: list[dict], tiers: list[dict], words: dict)
         tooltip=[alt.Tooltip("start_time:T", title=words["start"]), alt.Tooltip("playlist:N", title=words["playlist"]),
                  alt.Tooltip("csr:Q", title=words["csr_axis"]), alt.Tooltip("tier:N", title=words["tier"])])
     chart = alt.layer(band, label, line).properties(width=WIDTH, height=260).resolve_scale(color="independent")
-    return Chart(f"csr-{experience}", words["csr"], _spec(chart, {"csr": rows, "tiers": bands}), ["csr_tier"],
-                 _series_note([dict(r, last_match=sum(x["matches"] for x in rows)) for r in rows], words))
+    total = sum(row["matches"] for row in rows)
+    note = words["bucketed"].format(k=rows[0]["matches"], total=total) if total > len(rows) else ""
+    return Chart(f"csr-{experience}", words["csr"], _spec(chart, {"csr": rows, "tiers": bands}),
+                 ["csr_tier", "report_points"], note)
 
 
 def _bars(name: str, category: str, category_title: str, words: dict) -> alt.HConcatChart:
@@ -125,7 +128,7 @@ def breakdown_charts(experience: str, data: ReportData, words: dict) -> list[Cha
         if rows:
             chart = _bars(key, category, words[category], words)
             charts.append(Chart(f"{key}-{experience}", words[key], _spec(chart, {key: rows}),
-                                ["win_rate", "kd_ratio"], f"{words['matches']}: n"))
+                                ["win_rate", "kd_ratio"], words["bar_label"]))
     return charts
 
 
@@ -142,7 +145,7 @@ def sessions_chart(experience: str, rows: list[dict], words: dict) -> Chart | No
               base.mark_line(point=True, color="#2e86c1").encode(
                   x=x, y=alt.Y("win_rate:Q", title=words["win_rate_axis"], axis=alt.Axis(format=".0%")),
                   tooltip=tooltip).properties(width=WIDTH, height=110)]
-    anchors = ["session", "win_rate"]
+    anchors = ["session", "win_rate", "report_points"]
     if any(row["csr_change"] is not None for row in rows):
         panels.append(base.transform_filter("datum.csr_change != null").mark_bar().encode(
             x=x, y=alt.Y("csr_change:Q", title=words["csr_change"]),
@@ -226,7 +229,7 @@ def people_charts(experience: str, data: ReportData, words: dict) -> list[Chart]
             x="win_rate_together:Q", y=y, text="matches_together:Q")
         charts.append(Chart(f"teammates-{experience}", words["teammates"].format(n=MIN_MATCHES_TOGETHER),
                             _spec(alt.layer(bars, text).properties(width=WIDTH - 160), {"teammates": mates}),
-                            ["win_rate_together"], f"{words['matches_together']}: n"))
+                            ["win_rate_together"], words["bar_label_together"]))
     return charts
 
 

@@ -46,7 +46,7 @@ _HISTORY = f"""
 QUERIES = {
     "timeline": f"""
         WITH h AS ({_HISTORY}),
-        b AS (SELECT *, (n - 1) // ceil(total / {MAX_POINTS})::BIGINT AS bucket FROM h)
+        b AS (SELECT *, (n - 1) // ceil(total / $max_points)::BIGINT AS bucket FROM h)
         SELECT experience, min(n) AS first_match, max(n) AS last_match, count(*) AS matches,
                min(start_time) AS start_time,
                CASE WHEN sum(deaths) = 0 THEN sum(kills)::DOUBLE ELSE sum(kills) / sum(deaths) END AS kd_ratio,
@@ -55,7 +55,7 @@ QUERIES = {
                             ELSE rolling_kills / rolling_deaths END, n) AS rolling_kd_ratio,
                arg_max(rolling_kda, n) AS rolling_kda, arg_max(rolling_win, n) AS rolling_win_rate
         FROM b GROUP BY experience, bucket ORDER BY experience, first_match""",
-    "csr": f"""
+    "csr": """
         WITH r AS (
             SELECT experience, playlist_asset_id, coalesce(playlist_name, playlist_asset_id) AS playlist,
                    start_time, match_id, post_match_csr, post_match_csr_sub_tier_name,
@@ -63,7 +63,7 @@ QUERIES = {
             FROM main.match_stats
             WHERE is_ranked AND post_match_csr IS NOT NULL
             WINDOW p AS (PARTITION BY experience, playlist_asset_id ORDER BY start_time, match_id)
-        ), b AS (SELECT *, (n - 1) // ceil(total / {MAX_POINTS})::BIGINT AS bucket FROM r)
+        ), b AS (SELECT *, (n - 1) // ceil(total / $max_points)::BIGINT AS bucket FROM r)
         SELECT experience, playlist_asset_id, any_value(playlist) AS playlist, count(*) AS matches,
                max(start_time) AS start_time, arg_max(post_match_csr, n) AS csr,
                arg_max(post_match_csr_sub_tier_name, n) AS tier
@@ -130,10 +130,10 @@ QUERIES = {
                                    ORDER BY win_rate_together DESC, matches_together DESC, teammate_xuid)
                 <= {TOP_PEOPLE}
         ORDER BY experience, win_rate_together DESC, matches_together DESC, teammate_xuid""",
-    "career": f"""
+    "career": """
         SELECT observed_at, rank, title, tier, grade, cumulative_xp, is_max_rank
         FROM main.career_progression
-        QUALIFY row_number() OVER (ORDER BY observed_at DESC, snapshot_id) <= {MAX_POINTS}
+        QUALIFY row_number() OVER (ORDER BY observed_at DESC, snapshot_id) <= $max_points
         ORDER BY observed_at, snapshot_id""",
     "record": "SELECT experience, matches, wins, win_rate, kills, deaths, kd_ratio, avg_kda FROM main.mv_global_stats "
               "ORDER BY experience",
@@ -164,22 +164,28 @@ class ReportData:
 
 
 def _plain(value: object) -> object:
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")  # UTC, no zone: the page shows the times as stored
+    if isinstance(value, date):
         return value.isoformat()
     return value
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    result = con.execute(sql)
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, max_points: int) -> list[dict]:
+    result = con.execute(sql, {"max_points": max_points} if "$max_points" in sql else [])
     names = [column[0] for column in result.description]
     return [{name: _plain(value) for name, value in zip(names, row)} for row in result.fetchall()]
 
 
-def read_report_data(gamertag: str, database: Path, metadata_db: Path) -> ReportData:
+def read_report_data(gamertag: str, database: Path, metadata_db: Path, max_points: int = MAX_POINTS) -> ReportData:
     """Read a built player database (read-only; the metadata attached as `meta` for the career track).
+    `max_points` caps the per-match series (docs/definitions.md#report_points).
     Raises duckdb.CatalogException when the marts are not built."""
+    if max_points < 1:
+        raise ValueError("max_points must be at least 1")
     with open_for_reading(database, metadata_db) as con:
-        data = ReportData(gamertag, {name: _fetch(con, sql) for name, sql in QUERIES.items() if name != "hero_xp"})
+        data = ReportData(gamertag, {name: _fetch(con, sql, max_points) for name, sql in QUERIES.items()
+                                     if name != "hero_xp"})
         if metadata_db.is_file():
             data.hero_xp = con.execute(QUERIES["hero_xp"]).fetchall()[0][0]
     data.datasets["csr_tiers"] = [{"tier": tier, "from": low, "to": high} for tier, low, high in CSR_TIER_BANDS]

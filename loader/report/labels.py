@@ -29,6 +29,8 @@ LABELS = {
         "rank": "career rank", "observed": "observed", "cumulative_xp": "cumulative XP",
         "hero_progress": "progress to Hero: {xp} of {hero} XP ({share})", "hero_reached": "Hero reached",
         "xp_to_hero": "XP to Hero", "xp_done": "XP earned", "none": "nothing to show yet",
+        "bar_label": "the number beside a bar: its matches",
+        "bar_label_together": "the number beside a bar: matches together",
         "definition": "definition", "from_definitions": "from docs/definitions.md#{anchor}",
     },
     "fr": {
@@ -59,6 +61,8 @@ LABELS = {
         "rank": "rang de carrière", "observed": "relevé", "cumulative_xp": "XP cumulée",
         "hero_progress": "progression vers Héros : {xp} sur {hero} XP ({share})", "hero_reached": "Héros atteint",
         "xp_to_hero": "XP restante", "xp_done": "XP gagnée", "none": "rien à montrer pour l'instant",
+        "bar_label": "le nombre à côté d'une barre : ses matchs",
+        "bar_label_together": "le nombre à côté d'une barre : matchs ensemble",
         "definition": "définition", "from_definitions": "tiré de docs/definitions.md#{anchor}",
     },
 }

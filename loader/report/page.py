@@ -38,10 +38,11 @@ figure.chart { margin: 1.2rem 0 2rem; } figure.chart h3 { margin: 0 0 .4rem; fon
 RENDER = """
 (async () => {
   const charts = JSON.parse(document.getElementById("halo-report-charts").textContent);
+  const options = JSON.parse(document.getElementById("halo-report-options").textContent);
   let drawn = 0;
   for (const chart of charts) {
     try {
-      await vegaEmbed("#vis-" + chart.id, chart.spec, {renderer: "svg", actions: false});
+      await vegaEmbed("#vis-" + chart.id, chart.spec, options);
       drawn += 1;
     } catch (error) {
       console.error("chart " + chart.id + " did not draw: " + error);
@@ -62,6 +63,18 @@ class ReportFiles:
     png: Path | None
     charts: int
     page_bytes: int
+
+
+@cache
+def locales(lang: str) -> dict:
+    """Vega's number and time format locales for the language (days and months in French with --lang fr)."""
+    if lang == "en":
+        return {}
+    import vl_convert
+
+    code = {"fr": "fr-FR"}[lang]
+    return {"formatLocale": vl_convert.get_format_locale(code),
+            "timeFormatLocale": vl_convert.get_time_format_locale(code)}
 
 
 @cache
@@ -162,6 +175,7 @@ def build_page(data: ReportData, database: Path, lang: str = "en") -> tuple[str,
     title = words["title"].format(player=data.gamertag)
     generated = words["generated"].format(database=database, at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
     specs = [{"id": chart.chart_id, "spec": chart.spec} for chart in charts]
+    options = {"renderer": "svg", "actions": False, **locales(lang)}
     page = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n"
             f"<script>\n{vega_bundle()}\n</script>\n</head>\n<body>\n"
@@ -169,6 +183,7 @@ def build_page(data: ReportData, database: Path, lang: str = "en") -> tuple[str,
             f"{html.escape(words['experiences_apart'])}</p><nav>{''.join(nav)}</nav></header>\n"
             + "\n".join(body)
             + f'\n<script type="application/json" id="halo-report-charts">{_json_script(specs)}</script>\n'
+            f'<script type="application/json" id="halo-report-options">{_json_script(options)}</script>\n'
             f"<script>{RENDER}</script>\n</body>\n</html>\n")
     return page, charts, summary_spec(charts)
 
@@ -203,7 +218,10 @@ def write_report(data: ReportData, database: Path, page_path: Path, lang: str = 
             import vl_convert
 
             png_path = page_path.with_suffix(".png")
-            _write_atomically(png_path, vl_convert.vegalite_to_png(summary, scale=2))
+            locale = locales(lang)
+            picture = vl_convert.vegalite_to_png(summary, scale=2, format_locale=locale.get("formatLocale"),
+                                                 time_format_locale=locale.get("timeFormatLocale"))
+            _write_atomically(png_path, picture)
     return ReportFiles(data.gamertag, page_path, png_path, len(charts), len(encoded))
 
 

@@ -110,6 +110,17 @@ def _inline(text: str) -> str:
     return _LINK.sub(lambda m: f'<a href="#def-{m.group(2)}">{m.group(1)}</a>', text)
 
 
+def _with_linked(anchors: set[str], known: dict[str, str]) -> set[str]:
+    """The definitions named, and those their texts link to (so every link of the page has its target)."""
+    found, todo = set(), [a for a in anchors if a in known]
+    while todo:
+        anchor = todo.pop()
+        if anchor not in found:
+            found.add(anchor)
+            todo += [m.group(2) for m in _LINK.finditer(known[anchor]) if m.group(2) in known]
+    return found
+
+
 def _markdown(text: str) -> str:
     """Enough Markdown for the definitions: paragraphs, lists (as paragraphs), tables and code kept as text."""
     blocks = []
@@ -165,7 +176,7 @@ def build_page(data: ReportData, database: Path, lang: str = "en") -> tuple[str,
                     "</section>")
     if not charts:
         body.append(f'<p class="muted">{html.escape(words["none"])}</p>')
-    used = sorted({a for chart in charts for a in chart.definitions if a in known} | {"experience"} & set(known))
+    used = sorted(_with_linked({a for chart in charts for a in chart.definitions} | {"experience"}, known))
     if used:
         nav.append(f'<a href="#definitions">{html.escape(words["definitions"])}</a>')
         body.append(f'<section id="definitions"><h2>{html.escape(words["definitions"])}</h2>' + "".join(

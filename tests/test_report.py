@@ -243,6 +243,19 @@ def test_embedded_numbers_equal_the_raw_documents(demo: tuple[Path, subprocess.C
             m["csr"] // 300])
 
 
+def test_every_chart_is_valid_vega_lite(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """The report builds its specs without Altair's validation (it is most of the time): the schema checks them here."""
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    root, _ = demo
+    schema = load_schema()
+    charts = page_charts(player_dir(GAMERTAG, root) / "report.html")
+    assert len(charts) > 20
+    for chart in charts:
+        assert validate_jsonschema(chart["spec"], schema, raise_error=False) is None, chart["id"]
+
+
 def test_long_histories_are_bucketed_as_defined(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
     """With at most 7 points per series, each point stands for ceil(n / 7) consecutive matches
     (docs/definitions.md#report_points), its numbers summed over them by hand here."""

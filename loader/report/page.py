@@ -5,6 +5,7 @@ vl-convert ships, for the Vega-Lite version Altair writes), every chart's data i
 definitions the charts use are copied from docs/definitions.md into the page. It opens offline, from a file.
 """
 
+import contextlib
 import html
 import json
 import os
@@ -77,13 +78,28 @@ def locales(lang: str) -> dict:
             "timeFormatLocale": vl_convert.get_time_format_locale(code)}
 
 
+BUNDLE_CACHE = "report-cache"  # under HALO_DATA_DIR/warehouse: the Vega bundle, built once per vl-convert version
+
+
 @cache
-def vega_bundle() -> str:
-    """Vega + Vega-Lite + Vega-Embed as one script (from vl-convert, no network), once per process."""
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """Vega + Vega-Lite + Vega-Embed as one script (from vl-convert, no network), once per process.
+
+    vl-convert bundles the modules it ships on each call (about 12 s on a slow machine), so the script is kept in
+    `cache_dir` under its versions' name; a cache that cannot be written is skipped (the page is the same)."""
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=vl_version_for_vl_convert())
+    vl_version = vl_version_for_vl_convert()
+    name = f"vega-embed-bundle-vlc{vl_convert.__version__}-vl{vl_version}.js"
+    cached = cache_dir / name if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
+    if cached is not None:
+        with contextlib.suppress(OSError):  # a read-only data folder: built again next time
+            _write_atomically(cached, bundle.encode("utf-8"))
+    return bundle
 
 
 def definition_sections(path: Path = DEFINITIONS) -> dict[str, str]:
@@ -152,7 +168,8 @@ def _record_line(row: dict, words: dict) -> str:
     return words["record"].format(matches=row["matches"], wins=row["wins"], win_rate=rate, kd=kd, kda=kda)
 
 
-def build_page(data: ReportData, database: Path, lang: str = "en") -> tuple[str, list[Chart], dict | None]:
+def build_page(data: ReportData, database: Path, lang: str = "en",
+               cache_dir: Path | None = None) -> tuple[str, list[Chart], dict | None]:
     """The page's HTML, its charts and the summary spec (for the PNG)."""
     if lang not in LANGUAGES:
         raise UsageError(f"--lang {lang!r}: the report speaks {', '.join(LANGUAGES)}")
@@ -189,7 +206,7 @@ def build_page(data: ReportData, database: Path, lang: str = "en") -> tuple[str,
     options = {"renderer": "svg", "actions": False, **locales(lang)}
     page = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n"
-            f"<script>\n{vega_bundle()}\n</script>\n</head>\n<body>\n"
+            f"<script>\n{vega_bundle(cache_dir)}\n</script>\n</head>\n<body>\n"
             f"<header><h1>{html.escape(title)}</h1><p class=\"muted\">{html.escape(generated)} "
             f"{html.escape(words['experiences_apart'])}</p><nav>{''.join(nav)}</nav></header>\n"
             + "\n".join(body)
@@ -215,10 +232,10 @@ def report_path(gamertag: str, out_dir: Path | None, root: Path | None = None) -
     return folder / REPORT_NAME if out_dir is None else out_dir / f"{folder.name}.html"
 
 
-def write_report(data: ReportData, database: Path, page_path: Path, lang: str = "en",
-                 png: bool = False) -> ReportFiles:
+def write_report(data: ReportData, database: Path, page_path: Path, lang: str = "en", png: bool = False,
+                 cache_dir: Path | None = None) -> ReportFiles:
     """Write the page (and with `png` the summary picture beside it, same name, `.png`)."""
-    page, charts, summary = build_page(data, database, lang)
+    page, charts, summary = build_page(data, database, lang, cache_dir)
     png_path = None
     with refusals(f"report of {data.gamertag}"):
         encoded = page.encode("utf-8")
@@ -256,4 +273,5 @@ def report_player(gamertag: str, out_dir: Path | None = None, lang: str = "en", 
             raise
         raise DatabaseBusyError(f"player database {database} is busy: a halo load or build is writing it; run "
                                 "halo report again when it has finished") from None
-    return write_report(data, database, report_path(gamertag, out_dir, root), lang, png)
+    cache_dir = metadata_db_path(root).parent / BUNDLE_CACHE
+    return write_report(data, database, report_path(gamertag, out_dir, root), lang, png, cache_dir)

@@ -335,7 +335,7 @@ def test_the_page_draws_every_chart_offline_in_chromium(demo: tuple[Path, subpro
     with sync_api.sync_playwright() as playwright:
         chrome = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = chrome.new_page(viewport={"width": 1200, "height": 1000})
+            page = chrome.new_page(viewport={"width": 1600, "height": 1000})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("request", lambda r: requests.append(r.url))
@@ -350,8 +350,8 @@ def test_the_page_draws_every_chart_offline_in_chromium(demo: tuple[Path, subpro
             artifacts.mkdir(exist_ok=True)
             page.screenshot(path=str(artifacts / "report-demo-chief.png"), full_page=True)
             if os.environ.get("HALO_UPDATE_DOCS_IMAGES") == "1":  # the README's picture: the top of the page
-                page.screenshot(path=str(ROOT / "docs" / "report.png"),
-                                clip={"x": 0, "y": 0, "width": 1200, "height": 1500})
+                page.screenshot(path=str(ROOT / "docs" / "report.png"), full_page=True,
+                                clip={"x": 0, "y": 0, "width": 1600, "height": 1900})
         finally:
             chrome.close()
     assert errors == []

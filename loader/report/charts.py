@@ -10,8 +10,8 @@ import altair as alt
 
 from loader.report.data import MIN_MATCHES_TOGETHER, ROLLING_MATCHES, TOP_MEDALS, ReportData
 
-WIDTH = 620
-HALF = 280
+WIDTH = 540
+HALF = 250
 DIFFICULTY_ORDER = ["normal", "heroic", "legendary", "mythic", "unknown"]
 DIFFICULTY_COLOURS = ["#8c8c8c", "#3b7dd8", "#9b4dca", "#e0a010", "#cccccc"]
 TIER_COLOURS = {"Bronze": "#c9a27c", "Silver": "#c0c6cc", "Gold": "#e6c65c", "Platinum": "#9ad0d6",

@@ -27,11 +27,13 @@ SUMMARY_NAME = "report.png"
 DEFINITIONS = Path(__file__).resolve().parents[2] / "docs" / "definitions.md"
 
 STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1100px;
-       padding: 1rem 2rem; color: #1c2833; background: #fdfefe; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1560px;
+       padding: 1rem 1.5rem; color: #1c2833; background: #fdfefe; }
 h1 { margin-bottom: .2rem; } h2 { border-bottom: 2px solid #d5d8dc; padding-top: 1rem; }
 nav a { margin-right: 1rem; } .record { font-size: 1.1rem; } .muted, figcaption { color: #566573; font-size: .9rem; }
-figure.chart { margin: 1.2rem 0 2rem; } figure.chart h3 { margin: 0 0 .4rem; font-size: 1.05rem; }
+.charts { display: flex; flex-wrap: wrap; column-gap: 3rem; align-items: flex-start; }
+figure.chart { margin: 1.2rem 0 2rem; max-width: 100%; overflow-x: auto; }
+figure.chart h3 { margin: 0 0 .4rem; font-size: 1.05rem; }
 .definition { margin-bottom: 1.2rem; } .definition h3 { font-family: monospace; margin-bottom: .2rem; }
 .definition pre { background: #f4f6f6; padding: .5rem; overflow-x: auto; }
 """
@@ -184,7 +186,7 @@ def build_page(data: ReportData, database: Path, lang: str = "en",
         charts += these
         body.append(f'<section id="exp-{experience}"><h2>{html.escape(words.get(experience, experience))}</h2>'
                     f'<p class="record">{html.escape(_record_line(records[experience], words))}</p>'
-                    + "".join(_figure(c, words, known) for c in these) + "</section>")
+                    + '<div class="charts">' + "".join(_figure(c, words, known) for c in these) + "</div></section>")
     career = career_chart(data, words)
     if career is not None:
         charts.append(career)

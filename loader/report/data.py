@@ -187,6 +187,9 @@ def read_report_data(gamertag: str, database: Path, metadata_db: Path, max_point
         data = ReportData(gamertag, {name: _fetch(con, sql, max_points) for name, sql in QUERIES.items()
                                      if name != "hero_xp"})
         if metadata_db.is_file():
-            data.hero_xp = con.execute(QUERIES["hero_xp"]).fetchall()[0][0]
+            try:
+                data.hero_xp = con.execute(QUERIES["hero_xp"]).fetchall()[0][0]
+            except duckdb.CatalogException:  # reference data loaded but its models not built: no Hero bar
+                data.hero_xp = None
     data.datasets["csr_tiers"] = [{"tier": tier, "from": low, "to": high} for tier, low, high in CSR_TIER_BANDS]
     return data

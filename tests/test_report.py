@@ -297,6 +297,36 @@ def test_all_out_french_and_png(demo: tuple[Path, subprocess.CompletedProcess], 
     assert medals and [r["name"] for r in medals] == [french[r["medal_id"]] for r in medals]
 
 
+def data_names(spec: object) -> set[str]:
+    """Every dataset a spec reads ({"data": {"name": ...}} at any depth)."""
+    if isinstance(spec, list):
+        return set().union(*(data_names(item) for item in spec)) if spec else set()
+    if not isinstance(spec, dict):
+        return set()
+    found = set().union(*(data_names(value) for value in spec.values())) if spec else set()
+    if isinstance(spec.get("data"), dict) and "name" in spec["data"]:
+        found.add(spec["data"]["name"])
+    return found
+
+
+def test_the_summary_picture_draws_each_charts_own_rows(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """The --png summary stacks four charts of PvP matchmade; each reads its own rows (K/D and win rate both call
+    theirs `timeline`, with different columns)."""
+    from loader.report.charts import Chart, summary_spec
+
+    root, _ = demo
+    charts = page_charts(player_dir(GAMERTAG, root) / "report.html")
+    summary = summary_spec([Chart(c["id"], c["id"], c["spec"]) for c in charts])
+    parts = ["kd-pvp_matchmade", "win_rate-pvp_matchmade", "csr-pvp_matchmade", "maps-pvp_matchmade"]
+    assert [part["title"] for part in summary["vconcat"]] == parts
+    assert data_names(summary) == set(summary["datasets"])
+    for part, sub in zip(parts, summary["vconcat"]):
+        own = next(c for c in charts if c["id"] == part)["spec"]["datasets"]
+        assert data_names(sub) == {f"{part}:{name}" for name in own}
+        for name, rows in own.items():
+            assert summary["datasets"][f"{part}:{name}"] == rows
+
+
 def test_a_player_not_there_or_not_built_is_one_line(demo: tuple[Path, subprocess.CompletedProcess],
                                                      tmp_path: Path) -> None:
     root, _ = demo

@@ -277,8 +277,22 @@ def experience_charts(experience: str, data: ReportData, words: dict, lang: str)
     return [chart for chart in charts if chart is not None]
 
 
+def _renamed(spec: object, prefix: str) -> object:
+    """A copy of a spec whose named data (`{"data": {"name": n}}`, at any depth) reads `prefix + n`."""
+    if isinstance(spec, list):
+        return [_renamed(item, prefix) for item in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {key: _renamed(value, prefix) for key, value in spec.items()}
+    data = spec.get("data")
+    if isinstance(data, dict) and "name" in data:
+        out["data"] = {**data, "name": prefix + data["name"]}
+    return out
+
+
 def summary_spec(charts: list[Chart]) -> dict | None:
-    """The summary picture (`--png`): the first experience's K/D, win rate, CSR and maps, one above the other."""
+    """The summary picture (`--png`): the first experience's K/D, win rate, CSR and maps, one above the other.
+    Each chart's datasets keep their rows under the chart's own prefix (two charts may name different rows alike)."""
     wanted = [c for c in charts if c.chart_id.split("-")[0] in ("kd", "win_rate", "csr", "maps")]
     if not wanted:
         return None
@@ -287,10 +301,10 @@ def summary_spec(charts: list[Chart]) -> dict | None:
     datasets: dict[str, list[dict]] = {}
     specs = []
     for chart in parts:
-        spec = {k: v for k, v in chart.spec.items() if k not in ("$schema", "config", "datasets")}
+        prefix = f"{chart.chart_id}:"
+        spec = _renamed({k: v for k, v in chart.spec.items() if k not in ("$schema", "config", "datasets")}, prefix)
         spec["title"] = chart.title
-        datasets.update(chart.datasets)  # the same names hold the same rows within one experience
+        datasets.update({prefix + name: rows for name, rows in chart.datasets.items()})
         specs.append(spec)
     return {"$schema": parts[0].spec["$schema"], "vconcat": specs, "datasets": datasets,
             "config": parts[0].spec.get("config", {})}
-

@@ -30,6 +30,23 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["DBT_LOG_PATH"] = str(ROOT / "logs" / f"pytest-{worker}")
 
 
+# The files that take longest (their dbt builds), slowest first: `run.py test` runs files on two processes
+# (pytest-xdist, --dist loadfile), each taking the next file when it is done, so a long file started last would run
+# alone at the end. Only the order of files changes; the order of the tests in a file stays. The order comes from
+# `pytest --durations=0 tests/<file>.py` runs on a busy 2-core machine (rough: only the order matters); a file not
+# listed runs after these.
+SLOWEST_FIRST = ("test_sync.py", "test_sync_shared.py", "test_demo_e2e.py", "test_marts_owners.py",
+                 "test_accepted_builds.py", "test_marts.py", "test_lake.py", "test_export_restore.py",
+                 "test_load_order.py", "test_missing_names.py", "test_build_safety.py", "test_resources.py",
+                 "test_one_load.py", "test_ownership.py", "test_paths.py", "test_terminal.py", "test_metadata_dbt.py",
+                 "test_dbt_shell.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: each file's tests keep their order
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import read_json
+from conftest import built_metadata, read_json
 from halo_api_replay import (
     BLOBS,
     ECONOMY,
@@ -161,7 +161,7 @@ def has_entry(skill_file: Path, xuid: int) -> bool:
     return skill_file.is_file() and any(v["Id"] == f"xuid({xuid})" for v in read_json(skill_file)["Value"])
 
 
-def test_ten_shared_demo_matches_cost_no_stats_or_film_call(api: ReplayServer, tmp_path: Path,
+def test_ten_shared_demo_matches_cost_no_stats_or_film_call(api: ReplayServer, data_root: Path, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture) -> None:
     """Two demo friends: Demo Chief's database (loaded from the demo's files) holds ten matches Demo Arbiter
     played too, each with its film; Demo Arbiter's first sync asks the API for none of their stats or films."""
@@ -176,7 +176,7 @@ def test_ten_shared_demo_matches_cost_no_stats_or_film_call(api: ReplayServer, t
     for path in files_a.iterdir():
         if not any(m in path.name for m in shared - set(held)):
             shutil.copy2(path, loaded_a / path.name)
-    assert halo(["load", "reference", str(demo.reference_dir)]) == 0
+    built_metadata(data_root, demo.reference_dir)
     assert halo(["load", "matches", "--player", tag_a, "--xuid", str(xuid_a), str(loaded_a)]) == 0
     # the API of Demo Arbiter: the demo's history page, match stats and skill; no film (404), no profile lookups
     history = read_json(files_b / "history_0.json")["Results"]

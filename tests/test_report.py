@@ -10,6 +10,7 @@ the Chrome DevTools Protocol with the `playwright` package (no browser download)
 test-artifacts/; with HALO_UPDATE_DOCS_IMAGES=1 it also rewrites the README's image, docs/report.png.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -345,6 +347,35 @@ def test_a_player_not_there_or_not_built_is_one_line(demo: tuple[Path, subproces
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["error: 'Loaded Only' is not built yet: run halo build --player "
                                                 "'Loaded Only'"]
+
+
+@contextlib.contextmanager
+def held_for_writing(db: Path) -> Iterator[None]:
+    """Another process keeps the file open for writing (as a running halo load or build does) until the block ends."""
+    code = f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('held', flush=True); sys.stdin.readline()"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.communicate("\n", timeout=60)
+
+
+def test_all_names_a_busy_player_database_as_busy(demo: tuple[Path, subprocess.CompletedProcess],
+                                                  tmp_path: Path) -> None:
+    """--all cannot read the gamertag of a file another process writes (it lists it by its folder name): the report
+    still opens that very file and says it is busy, not that no such player was loaded."""
+    root, _ = demo
+    db = player_db_path(GAMERTAG, root)
+    with held_for_writing(db):
+        proc = halo(root, "report", "--all", "--out", str(tmp_path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: player database {db} is busy: a halo load or build is "
+                                                "writing it; run halo report again when it has finished"]
+    assert list(tmp_path.iterdir()) == []
+    proc = halo(root, "report", "--all", "--out", str(tmp_path))  # released: written under the same folder name
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [f"{db.parent.name}.html"]
 
 
 # ------------------------------------------------------------------ in the browser

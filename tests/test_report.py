@@ -378,6 +378,17 @@ def test_all_names_a_busy_player_database_as_busy(demo: tuple[Path, subprocess.C
     assert [p.name for p in tmp_path.iterdir()] == [f"{db.parent.name}.html"]
 
 
+def test_a_busy_metadata_database_is_named(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """The report attaches metadata.duckdb (career ranks): when that is the file being written, it is the one named."""
+    root, _ = demo
+    metadata = metadata_db_path(root)
+    with held_for_writing(metadata):
+        proc = halo(root, "report", "--player", GAMERTAG)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: metadata database {metadata} is busy: a halo load or build "
+                                                "is writing it; run halo report again when it has finished"]
+
+
 # ------------------------------------------------------------------ in the browser
 
 def chromium() -> str:

@@ -268,14 +268,18 @@ def report_player(gamertag: str, out_dir: Path | None = None, lang: str = "en", 
         database = player_db_path(gamertag, root)
     if not database.is_file():
         raise NotFoundError(f"no player {gamertag!r} under {database.parent.parent}: load their matches first")
+    metadata_db = metadata_db_path(root)
     try:
-        data = read_report_data(gamertag, database, metadata_db_path(root))
+        data = read_report_data(gamertag, database, metadata_db)
     except duckdb.CatalogException:
         raise NotFoundError(f"{gamertag!r} is not built yet: run halo build --player {gamertag!r}") from None
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
-        raise DatabaseBusyError(f"player database {database} is busy: a halo load or build is writing it; run "
-                                "halo report again when it has finished") from None
-    cache_dir = metadata_db_path(root).parent / BUNDLE_CACHE
+        # the player's file is opened first, then the metadata attached: DuckDB's message names the locked file
+        what, busy = ("metadata database", metadata_db) if str(metadata_db) in str(exc) else ("player database",
+                                                                                                 database)
+        raise DatabaseBusyError(f"{what} {busy} is busy: a halo load or build is writing it; run halo report "
+                                "again when it has finished") from None
+    cache_dir = metadata_db.parent / BUNDLE_CACHE
     return write_report(data, database, report_path(database.parent, out_dir), lang, png, cache_dir)

@@ -10,6 +10,7 @@ the Chrome DevTools Protocol with the `playwright` package (no browser download)
 test-artifacts/; with HALO_UPDATE_DOCS_IMAGES=1 it also rewrites the README's image, docs/report.png.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -18,9 +19,11 @@ import shutil
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from loader.core.paths import metadata_db_path, player_db_path, player_dir
@@ -89,19 +92,22 @@ def owner_matches(root: Path) -> tuple[list[dict], str]:
             for medal in stats.get("Medals") or []:
                 medals[medal["NameId"]] += medal["Count"]
         skill_file = folder / f"skill_{d['MatchId']}.json"
-        csr = None
+        csr = pre_csr = None
         if skill_file.is_file():
             for entry in json.loads(skill_file.read_bytes())["Value"]:
                 recap = entry["Id"] == me and (entry.get("Result") or {}).get("RankRecap")
                 if recap and recap.get("PostMatchCsr"):
                     csr = recap["PostMatchCsr"]["Value"]
+                if recap and recap.get("PreMatchCsr"):
+                    pre_csr = recap["PreMatchCsr"]["Value"]
         info = d["MatchInfo"]
         rows.append({"match_id": d["MatchId"], "start": parse_time(info["StartTime"]),
                      "end": parse_time(info["EndTime"]), "experience": experience_of(info),
                      "map": info["MapVariant"]["AssetId"],
                      "playlist": (info.get("Playlist") or {}).get("AssetId"),
                      "kills": sum(s["Kills"] for s in core), "deaths": sum(s["Deaths"] for s in core),
-                     "kda": sum(s["KDA"] for s in core), "won": player["Outcome"] == 2, "medals": medals, "csr": csr})
+                     "kda": sum(s["KDA"] for s in core), "won": player["Outcome"] == 2, "medals": medals, "csr": csr,
+                     "pre_csr": pre_csr})
     rows.sort(key=lambda r: (r["start"], r["match_id"]))
     return rows, me
 
@@ -133,6 +139,15 @@ def expected_timeline(matches: list[dict], max_points: int) -> list[dict]:
                         "rolling_kda": sum(m["kda"] for m in window) / len(window),
                         "rolling_win_rate": sum(m["won"] for m in window) / len(window)})
     return out
+
+
+def csr_change(session: list[dict]) -> int | None:
+    """docs/definitions.md#csr_tier: the CSR won or lost over a session's ranked matches (pre and post CSR both
+    known), null when they were in more than one playlist."""
+    rated = [m for m in session if m["csr"] is not None and m["pre_csr"] is not None]
+    if len({m["playlist"] for m in rated}) != 1:
+        return None
+    return sum(m["csr"] - m["pre_csr"] for m in rated)
 
 
 def assert_rows_equal(actual: list[dict], expected: list[dict]) -> None:
@@ -202,7 +217,7 @@ def test_embedded_numbers_equal_the_raw_documents(demo: tuple[Path, subprocess.C
                    [(g, len(groups[g]), sum(m["won"] for m in groups[g])) for g in sorted(groups)]
 
     # sessions: a gap over 120 minutes after a match's end opens one (all experiences), split by experience
-    session_of, previous = {}, None
+    session_of, previous, changes = {}, None, []
     for m in matches:
         if previous is None or m["start"] - previous["end"] > timedelta(minutes=120):
             current = m["match_id"]
@@ -213,10 +228,16 @@ def test_embedded_numbers_equal_the_raw_documents(demo: tuple[Path, subprocess.C
         for m in matches:
             if m["experience"] == experience:
                 groups[session_of[m["match_id"]]].append(m)
-        want = sorted((shown(ms[0]["start"]), sid, len(ms), sum(m["won"] for m in ms)) for sid, ms in groups.items())
-        got = [(r["started_at"], r["session_id"], r["matches"], r["wins"])
-               for r in chart_data(charts, f"sessions-{experience}", "sessions")]
-        assert got == want
+        want = sorted(({"experience": experience, "started_at": shown(ms[0]["start"]), "session_id": sid,
+                        "matches": len(ms), "wins": sum(m["won"] for m in ms),
+                        "win_rate": sum(m["won"] for m in ms) / len(ms),
+                        "kd_ratio": kd(sum(m["kills"] for m in ms), sum(m["deaths"] for m in ms)),
+                        "csr_change": csr_change(ms)} for sid, ms in groups.items()),
+                      key=lambda r: (r["started_at"], r["session_id"]))
+        assert_rows_equal(chart_data(charts, f"sessions-{experience}", "sessions"), want)
+        changes += [row["csr_change"] for row in want]
+
+    assert any(c is not None and c != 0 for c in changes)  # the CSR changes are not all empty
 
     # medals: the 15 most earned per experience (ties by medal id), English names from the medal metadata
     metadata = json.loads((root / "demo-source" / "reference" / "medal_metadata.json").read_bytes())
@@ -244,6 +265,80 @@ def test_embedded_numbers_equal_the_raw_documents(demo: tuple[Path, subprocess.C
         tier = next(t for t, (low, high) in bands.items() if low <= m["csr"] < high)
         assert tier == ("Onyx" if m["csr"] >= 1500 else ("Bronze", "Silver", "Gold", "Platinum", "Diamond")[
             m["csr"] // 300])
+
+
+def mart_rows(root: Path, sql: str, *params: object) -> list[dict]:
+    """Rows of a hand-written query over the player's marts (not the report's queries)."""
+    with duckdb.connect(str(player_db_path(GAMERTAG, root)), read_only=True) as con:
+        result = con.execute(sql, list(params))
+        names = [column[0] for column in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def named(row: dict, xuid_column: str) -> dict:
+    """The page names a player by gamertag, or `xuid(N)` when the marts have none."""
+    out = {k: v for k, v in row.items() if k != "gamertag"}
+    return dict(out, player=row["gamertag"] or f"xuid({row[xuid_column]})")
+
+
+def test_modes_people_and_career_equal_their_marts(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """Modes (mv_mode_stats), nemeses and favourite victims (antagonists), best teammates (teammates_aggregate, 5+
+    matches together): the page's rows are the marts' rows, chosen and ordered here in Python. The career track
+    (rank, XP, progress to Hero) is recomputed from the raw career documents and the reward track."""
+    root, _ = demo
+    charts = page_charts(player_dir(GAMERTAG, root) / "report.html")
+    matches, _ = owner_matches(root)
+    experiences = sorted({m["experience"] for m in matches})
+    filtered_out = 0
+    for experience in experiences:
+        ms = [m for m in matches if m["experience"] == experience]
+        modes = mart_rows(root, "SELECT experience, mode_name AS mode, matches, wins, win_rate, kd_ratio "
+                                "FROM main.mv_mode_stats WHERE experience = ?", experience)
+        assert len(modes) <= 25 and all(r["mode"] for r in modes)  # every mode shown, each named
+        assert (sum(r["matches"] for r in modes), sum(r["wins"] for r in modes)) == (len(ms), sum(m["won"] for m in ms))
+        want = sorted(modes, key=lambda r: (-r["win_rate"], -r["matches"], r["mode"]))
+        assert_rows_equal(chart_data(charts, f"modes-{experience}", "modes"), want)
+
+        people = mart_rows(root, "SELECT experience, opponent_xuid, gamertag, times_killed_by, times_killed, "
+                                 "net_kills, matches_against FROM main.antagonists WHERE experience = ?", experience)
+        nemeses = sorted((named(r, "opponent_xuid") for r in people if r["times_killed_by"] > 0),
+                         key=lambda r: (-r["times_killed_by"], r["net_kills"], r["opponent_xuid"]))[:10]
+        victims = sorted((named(r, "opponent_xuid") for r in people if r["times_killed"] > 0),
+                         key=lambda r: (-r["times_killed"], -r["net_kills"], r["opponent_xuid"]))[:10]
+        if nemeses or victims:
+            assert chart_data(charts, f"antagonists-{experience}", "nemeses") == nemeses
+            assert chart_data(charts, f"antagonists-{experience}", "victims") == victims
+
+        mates = mart_rows(root, "SELECT experience, teammate_xuid, gamertag, matches_together, wins_together, "
+                                "win_rate_together FROM main.teammates_aggregate WHERE experience = ?", experience)
+        filtered_out += sum(r["matches_together"] < 5 for r in mates)
+        want = sorted((named(r, "teammate_xuid") for r in mates if r["matches_together"] >= 5),
+                      key=lambda r: (-r["win_rate_together"], -r["matches_together"], r["teammate_xuid"]))[:10]
+        if want:
+            assert_rows_equal(chart_data(charts, f"teammates-{experience}", "teammates"), want)
+        else:
+            assert f"teammates-{experience}" not in {c["id"] for c in charts}
+    assert chart_data(charts, "antagonists-pvp_matchmade", "nemeses")
+    assert chart_data(charts, "teammates-pvp_matchmade", "teammates")
+    assert filtered_out > 0  # the minimum-matches filter had someone to leave out
+
+    # career: each snapshot's rank and XP (the ranks before it, plus the progress inside it), progress to Hero
+    track = json.loads((root / "demo-source" / "reference" / "career_reward_track.json").read_bytes())["Ranks"]
+    required = {r["Rank"]: r["XpRequiredForRank"] for r in track}
+    top = max(required)
+    hero = sum(xp for rank, xp in required.items() if rank < top)
+    folder = root / "demo-source" / "players" / GAMERTAG
+    snapshots = sorted((json.loads(p.read_bytes()) for p in folder.glob("career_rank_*.json")),
+                       key=lambda d: d["ObservedAt"])
+    want = [{"observed_at": shown(parse_time(d["ObservedAt"])), "rank": d["CurrentProgress"]["Rank"],
+             "cumulative_xp": sum(xp for rank, xp in required.items() if rank < d["CurrentProgress"]["Rank"])
+             + d["CurrentProgress"]["PartialProgress"],
+             "is_max_rank": d["CurrentProgress"]["HasReachedMaxRank"] or d["CurrentProgress"]["Rank"] == top}
+            for d in snapshots]
+    career = chart_data(charts, "career", "career")
+    assert [{k: r[k] for k in want[0]} for r in career] == want
+    done = min(want[-1]["cumulative_xp"], hero)
+    assert [r["xp"] for r in chart_data(charts, "career", "hero")] == [done, hero - done]
 
 
 def test_every_chart_is_valid_vega_lite(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
@@ -345,6 +440,46 @@ def test_a_player_not_there_or_not_built_is_one_line(demo: tuple[Path, subproces
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["error: 'Loaded Only' is not built yet: run halo build --player "
                                                 "'Loaded Only'"]
+
+
+@contextlib.contextmanager
+def held_for_writing(db: Path) -> Iterator[None]:
+    """Another process keeps the file open for writing (as a running halo load or build does) until the block ends."""
+    code = f"import duckdb, sys; c = duckdb.connect({str(db)!r}); print('held', flush=True); sys.stdin.readline()"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.communicate("\n", timeout=60)
+
+
+def test_all_names_a_busy_player_database_as_busy(demo: tuple[Path, subprocess.CompletedProcess],
+                                                  tmp_path: Path) -> None:
+    """--all cannot read the gamertag of a file another process writes (it lists it by its folder name): the report
+    still opens that very file and says it is busy, not that no such player was loaded."""
+    root, _ = demo
+    db = player_db_path(GAMERTAG, root)
+    with held_for_writing(db):
+        proc = halo(root, "report", "--all", "--out", str(tmp_path))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: player database {db} is busy: a halo load or build is "
+                                                "writing it; run halo report again when it has finished"]
+    assert list(tmp_path.iterdir()) == []
+    proc = halo(root, "report", "--all", "--out", str(tmp_path))  # released: written under the same folder name
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == [f"{db.parent.name}.html"]
+
+
+def test_a_busy_metadata_database_is_named(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """The report attaches metadata.duckdb (career ranks): when that is the file being written, it is the one named."""
+    root, _ = demo
+    metadata = metadata_db_path(root)
+    with held_for_writing(metadata):
+        proc = halo(root, "report", "--player", GAMERTAG)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"error: metadata database {metadata} is busy: a halo load or build "
+                                                "is writing it; run halo report again when it has finished"]
 
 
 # ------------------------------------------------------------------ in the browser

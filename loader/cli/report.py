@@ -10,13 +10,15 @@ from loader.warehouse.players import tracked_players
 
 
 def run(args: argparse.Namespace) -> int:
-    gamertags = [p.gamertag for p in tracked_players()] if args.all else args.player
-    if not gamertags:
+    # --all: each tracked file as it is (a busy or damaged one is named by its folder, not a gamertag to hash)
+    players = [(p.gamertag, p.database) for p in tracked_players()] if args.all else [(g, None) for g in args.player]
+    if not players:
         raise NotFoundError("no tracked players yet: load a player's matches first (halo load --player ...)")
+    gamertags = [gamertag for gamertag, _ in players]
     codes = []
-    for gamertag in gamertags:
+    for gamertag, database in players:
         try:
-            files = report_player(gamertag, out_dir=args.out, lang=args.lang, png=args.png)
+            files = report_player(gamertag, out_dir=args.out, lang=args.lang, png=args.png, database=database)
         except HaloError as exc:
             if len(gamertags) == 1:
                 raise

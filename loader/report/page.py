@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 
 from loader.core.errors import DatabaseBusyError, NotFoundError, UsageError
-from loader.core.paths import player_dir
 from loader.core.resources import refusals
 from loader.report.charts import Chart, career_chart, experience_charts, summary_spec
 from loader.report.data import ReportData
@@ -228,9 +227,8 @@ def _write_atomically(path: Path, content: bytes) -> None:
         partial.unlink(missing_ok=True)
 
 
-def report_path(gamertag: str, out_dir: Path | None, root: Path | None = None) -> Path:
-    """`players/<player-dir>/report.html`, or `<out>/<player-dir>.html` with --out."""
-    folder = player_dir(gamertag, root)
+def report_path(folder: Path, out_dir: Path | None) -> Path:
+    """`players/<player-dir>/report.html` (the player's folder), or `<out>/<player-dir>.html` with --out."""
     return folder / REPORT_NAME if out_dir is None else out_dir / f"{folder.name}.html"
 
 
@@ -256,24 +254,32 @@ def write_report(data: ReportData, database: Path, page_path: Path, lang: str = 
 
 
 def report_player(gamertag: str, out_dir: Path | None = None, lang: str = "en", png: bool = False,
-                  root: Path | None = None) -> ReportFiles:
-    """Read a built player's marts and write their report (`halo report --player`)."""
+                  root: Path | None = None, database: Path | None = None) -> ReportFiles:
+    """Read a built player's marts and write their report (`halo report --player`).
+
+    `database` is the player's file when it is already known (`--all` lists the files: a busy or damaged one is
+    named by its folder, which must not be hashed again as a gamertag); otherwise it is derived from `gamertag`."""
     import duckdb
 
     from loader.core.paths import metadata_db_path, player_db_path
     from loader.report.data import read_report_data
 
-    database = player_db_path(gamertag, root)
+    if database is None:
+        database = player_db_path(gamertag, root)
     if not database.is_file():
         raise NotFoundError(f"no player {gamertag!r} under {database.parent.parent}: load their matches first")
+    metadata_db = metadata_db_path(root)
     try:
-        data = read_report_data(gamertag, database, metadata_db_path(root))
+        data = read_report_data(gamertag, database, metadata_db)
     except duckdb.CatalogException:
         raise NotFoundError(f"{gamertag!r} is not built yet: run halo build --player {gamertag!r}") from None
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
-        raise DatabaseBusyError(f"player database {database} is busy: a halo load or build is writing it; run "
-                                "halo report again when it has finished") from None
-    cache_dir = metadata_db_path(root).parent / BUNDLE_CACHE
-    return write_report(data, database, report_path(gamertag, out_dir, root), lang, png, cache_dir)
+        # the player's file is opened first, then the metadata attached: DuckDB's message names the locked file
+        what, busy = ("metadata database", metadata_db) if str(metadata_db) in str(exc) else ("player database",
+                                                                                                 database)
+        raise DatabaseBusyError(f"{what} {busy} is busy: a halo load or build is writing it; run halo report "
+                                "again when it has finished") from None
+    cache_dir = metadata_db.parent / BUNDLE_CACHE
+    return write_report(data, database, report_path(database.parent, out_dir), lang, png, cache_dir)

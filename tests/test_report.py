@@ -20,8 +20,9 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -44,9 +45,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
     return root, proc
 
 
-def halo(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "loader.cli", *args], env=dict(os.environ, HALO_DATA_DIR=str(root)),
-                          capture_output=True, text=True, timeout=600)
+def halo(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "loader.cli", *args],
+                          env=dict(os.environ, HALO_DATA_DIR=str(root), **env), capture_output=True, text=True,
+                          timeout=600)
 
 
 def page_charts(page: Path) -> list[dict]:
@@ -205,7 +207,9 @@ def test_embedded_numbers_equal_the_raw_documents(demo: tuple[Path, subprocess.C
         for name, values in want.items():
             assert got[name] == pytest.approx(values, rel=1e-9)
 
-    # win rate by hour of day and day of week (UTC)
+    # win rate by hour of day and day of week (UTC: no --tz, no HALO_REPORT_TZ)
+    assert all(next(c for c in charts if c["id"] == f"hours-{e}")["spec"]["hconcat"][0]["encoding"]["x"]["title"]
+               == "hour of day (UTC)" for e in experiences)
     for experience in experiences:
         ms = [m for m in matches if m["experience"] == experience]
         for name, key in (("hours", lambda m: m["start"].hour), ("weekdays", lambda m: m["start"].isoweekday())):
@@ -339,6 +343,50 @@ def test_modes_people_and_career_equal_their_marts(demo: tuple[Path, subprocess.
     assert [{k: r[k] for k in want[0]} for r in career] == want
     done = min(want[-1]["cumulative_xp"], hero)
     assert [r["xp"] for r in chart_data(charts, "career", "hero")] == [done, hero - done]
+
+
+def local_buckets(matches: list[dict], zone: str) -> dict[str, list[tuple]]:
+    """(hour or weekday, matches, wins) per experience, the start times read on the clock of `zone` by zoneinfo."""
+    out = {}
+    for experience in sorted({m["experience"] for m in matches}):
+        starts = [(m["start"].replace(tzinfo=UTC).astimezone(ZoneInfo(zone)), m["won"]) for m in matches
+                  if m["experience"] == experience]
+        for name, key in (("hours", lambda t: t.hour), ("weekdays", lambda t: t.isoweekday())):
+            groups: dict[int, list[bool]] = defaultdict(list)
+            for start, won in starts:
+                groups[key(start)].append(won)
+            out[f"{experience}:{name}"] = [(g, len(groups[g]), sum(groups[g])) for g in sorted(groups)]
+    return out
+
+
+def test_hours_and_days_in_a_time_zone(demo: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:
+    """--tz (or HALO_REPORT_TZ) buckets hours of day and days of week on that zone's clock, daylight saving
+    included, and the page says which zone. Newfoundland (UTC-3:30, -2:30 in summer) moves hours and days."""
+    root, _ = demo
+    zone = "America/St_Johns"
+    matches, _ = owner_matches(root)
+    want = local_buckets(matches, zone)
+    assert want != local_buckets(matches, "UTC")
+    page = tmp_path / f"{player_dir(GAMERTAG, root).name}.html"
+    for how, setting in ((("--tz", zone), "UTC"), ((), zone)):  # --tz over the setting; the setting alone
+        proc = halo(root, "report", "--player", GAMERTAG, "--out", str(tmp_path), *how, HALO_REPORT_TZ=setting)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        charts = page_charts(page)
+        for key, rows in want.items():
+            experience, name = key.split(":")
+            field = "hour" if name == "hours" else "weekday"
+            got = chart_data(charts, f"hours-{experience}", name)
+            assert [(r[field], r["matches"], r["wins"]) for r in got] == rows, key
+        text = page.read_text(encoding="utf-8")
+        assert f"hours and days in the time zone {zone}" in text
+        assert f"Win rate by hour of day and day of week ({zone})" in text
+    bad = halo(root, "report", "--player", GAMERTAG, "--out", str(tmp_path), "--tz", "Mars/Olympus")
+    assert (bad.returncode, bad.stderr.strip().splitlines()) == (2, [
+        "error: --tz 'Mars/Olympus': not a time zone this system knows; give an IANA name such as Europe/Paris or UTC"])
+    bad = halo(root, "report", "--all", "--out", str(tmp_path), HALO_REPORT_TZ="Mars/Olympus")
+    assert (bad.returncode, bad.stderr.strip().splitlines()) == (2, [
+        "error: HALO_REPORT_TZ='Mars/Olympus': give an IANA time zone such as Europe/Paris or UTC, or unset it for "
+        "UTC"])
 
 
 def test_every_chart_is_valid_vega_lite(demo: tuple[Path, subprocess.CompletedProcess]) -> None:

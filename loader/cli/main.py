@@ -90,6 +90,8 @@ def build_parser() -> ArgumentParser:
                         help="write <player-dir>.html into DIR (default: players/<player-dir>/report.html)")
     report.add_argument("--lang", choices=("en", "fr"), default="en", help="words and medal names (default en)")
     report.add_argument("--png", action="store_true", help="also a PNG of the summary charts, beside the page")
+    report.add_argument("--tz", metavar="ZONE", help="IANA time zone of the hours of day and days of week, e.g. "
+                                                     "Europe/Paris (default: HALO_REPORT_TZ, or UTC)")
 
     sql = commands.add_parser("sql", help="run a read-only SQL query on a player's warehouse (metadata as `meta`)")
     sql.add_argument("--player", required=True, help="the player's gamertag")

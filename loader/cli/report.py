@@ -5,7 +5,7 @@ import argparse
 from loader.cli.console import err, error_line, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED, exit_code_of
 from loader.core.errors import HaloError, NotFoundError
-from loader.report.page import report_player
+from loader.report.page import report_player, report_time_zone
 from loader.warehouse.players import tracked_players
 
 
@@ -15,10 +15,12 @@ def run(args: argparse.Namespace) -> int:
     if not players:
         raise NotFoundError("no tracked players yet: load a player's matches first (halo load --player ...)")
     gamertags = [gamertag for gamertag, _ in players]
+    time_zone = report_time_zone(args.tz)  # checked once, before any player
     codes = []
     for gamertag, database in players:
         try:
-            files = report_player(gamertag, out_dir=args.out, lang=args.lang, png=args.png, database=database)
+            files = report_player(gamertag, out_dir=args.out, lang=args.lang, png=args.png, database=database,
+                                  time_zone=time_zone)
         except HaloError as exc:
             if len(gamertags) == 1:
                 raise

@@ -8,6 +8,7 @@ used raises `SettingError` naming the variable, the value and what to give inste
 
 import os
 import re
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ SETTINGS = (
     Setting("HALO_BUILD_WORKERS", "2 (1 below 2 players)", "build processes for several players (1 = in `halo`)"),
     Setting("HALO_BUILD_FULL", "0", "1: every `halo build` is a full `dbt build --full-refresh`"),
     Setting("HALO_DBT_THREADS", "halo build: 2 (full), 4 (updates); dbt: 4", "dbt threads"),
+    Setting("HALO_REPORT_TZ", "UTC", "the time zone of `halo report`'s hours of day and days of week (IANA name)"),
     Setting("HALO_REQUESTS_PER_SECOND", "5", "SPNKr's per-service rate limit in `halo sync`"),
     Setting("HALO_SPARTAN_TOKEN", "(none)", "Halo API spartan token (with HALO_CLEARANCE_TOKEN); never stored"),
     Setting("HALO_CLEARANCE_TOKEN", "(none)", "Halo API clearance token; never stored"),
@@ -49,6 +51,15 @@ _SIZE = re.compile(r"^\s*(\d{1,12}(?:\.\d{1,6})?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|T
 
 def _raw(name: str) -> str:
     return os.environ.get(name, "").strip()
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone name the system knows (Europe/Paris, UTC)."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _whole_number(name: str, minimum: int, example: str) -> int | None:
@@ -108,6 +119,15 @@ class Settings:
     def dbt_threads(self) -> int | None:
         """None: 2 threads for full builds, 4 for updates."""
         return _whole_number("HALO_DBT_THREADS", 1, "2")
+
+    @property
+    def report_tz(self) -> str:
+        """The IANA time zone `halo report` buckets hours of day and days of week in (default UTC)."""
+        raw = _raw("HALO_REPORT_TZ") or "UTC"
+        if not is_time_zone(raw):
+            raise SettingError(f"HALO_REPORT_TZ={raw!r}: give an IANA time zone such as Europe/Paris or UTC, "
+                               "or unset it for UTC")
+        return raw
 
     @property
     def requests_per_second(self) -> int:

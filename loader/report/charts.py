@@ -158,9 +158,11 @@ def sessions_chart(experience: str, rows: list[dict], words: dict) -> Chart | No
                  anchors)
 
 
-def hours_chart(experience: str, hours: list[dict], weekdays: list[dict], words: dict) -> Chart | None:
+def hours_chart(experience: str, hours: list[dict], weekdays: list[dict], words: dict,
+                time_zone: str = "UTC") -> Chart | None:
     if not hours:
         return None
+    words = dict(words, **{key: words[key].format(zone=time_zone) for key in ("hours", "hour", "weekday")})
     tooltip = [alt.Tooltip("matches:Q", title=words["matches"]), alt.Tooltip("wins:Q", title=words["wins"]),
                alt.Tooltip("win_rate:Q", title=words["win_rate_axis"], format=".0%")]
     y = alt.Y("win_rate:Q", title=words["win_rate_axis"], axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))
@@ -173,7 +175,8 @@ def hours_chart(experience: str, hours: list[dict], weekdays: list[dict], words:
                 axis=alt.Axis(labelExpr=f"{days}[datum.value - 1]", labelAngle=0)), y=y,
         tooltip=[alt.Tooltip("weekday:O", title=words["weekday"]), *tooltip]).properties(width=200, height=180)
     return Chart(f"hours-{experience}", words["hours"],
-                 _spec(alt.hconcat(by_hour, by_day), {"hours": hours, "weekdays": weekdays}), ["win_rate", "durations"])
+                 _spec(alt.hconcat(by_hour, by_day), {"hours": hours, "weekdays": weekdays}), ["win_rate", "durations"],
+                 words["time_zone"].format(zone=time_zone))
 
 
 def medal_charts(experience: str, data: ReportData, words: dict, lang: str) -> list[Chart]:
@@ -271,7 +274,8 @@ def experience_charts(experience: str, data: ReportData, words: dict, lang: str)
     charts.append(csr_chart(experience, data.rows("csr", experience), data.datasets["csr_tiers"], words))
     charts += breakdown_charts(experience, data, words)
     charts.append(sessions_chart(experience, data.rows("sessions", experience), words))
-    charts.append(hours_chart(experience, data.rows("hours", experience), data.rows("weekdays", experience), words))
+    charts.append(hours_chart(experience, data.rows("hours", experience), data.rows("weekdays", experience), words,
+                              data.time_zone))
     charts += medal_charts(experience, data, words, lang)
     charts += people_charts(experience, data, words)
     return [chart for chart in charts if chart is not None]

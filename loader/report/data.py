@@ -43,6 +43,9 @@ _HISTORY = f"""
     WINDOW w AS (PARTITION BY experience ORDER BY start_time, match_id
                  ROWS BETWEEN {ROLLING_MATCHES - 1} PRECEDING AND CURRENT ROW)"""
 
+# A match's start on the clock of the time zone $tz (start_time is UTC without a zone).
+_LOCAL_START = "timezone($tz, start_time AT TIME ZONE 'UTC')"
+
 QUERIES = {
     "timeline": f"""
         WITH h AS ({_HISTORY}),
@@ -84,14 +87,15 @@ QUERIES = {
         FROM main.sessions
         QUALIFY row_number() OVER (PARTITION BY experience ORDER BY started_at DESC, session_id) <= {MAX_SESSIONS}
         ORDER BY experience, started_at, session_id""",
-    # hours and days in UTC (docs/definitions.md#durations: timestamps are UTC); isodow: 1 Monday .. 7 Sunday
-    "hours": """
-        SELECT experience, hour(start_time) AS hour, count(*) AS matches,
+    # hours and days in the report's time zone $tz (the stored timestamps are UTC: docs/definitions.md#durations);
+    # isodow: 1 Monday .. 7 Sunday
+    "hours": f"""
+        SELECT experience, hour({_LOCAL_START}) AS hour, count(*) AS matches,
                count(*) FILTER (WHERE outcome = 2) AS wins, avg(CASE WHEN outcome = 2 THEN 1.0 ELSE 0.0 END) AS
                win_rate
         FROM main.match_stats GROUP BY ALL ORDER BY experience, hour""",
-    "weekdays": """
-        SELECT experience, isodow(start_time) AS weekday, count(*) AS matches,
+    "weekdays": f"""
+        SELECT experience, isodow({_LOCAL_START}) AS weekday, count(*) AS matches,
                count(*) FILTER (WHERE outcome = 2) AS wins, avg(CASE WHEN outcome = 2 THEN 1.0 ELSE 0.0 END) AS
                win_rate
         FROM main.match_stats GROUP BY ALL ORDER BY experience, weekday""",
@@ -152,6 +156,7 @@ class ReportData:
     gamertag: str
     datasets: dict[str, list[dict]] = field(default_factory=dict)
     hero_xp: int | None = None
+    time_zone: str = "UTC"  # of the hours of day and days of week
 
     def experiences(self) -> list[str]:
         """The experiences the player has matches in, PvP matchmade first."""
@@ -171,21 +176,23 @@ def _plain(value: object) -> object:
     return value
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, max_points: int) -> list[dict]:
-    result = con.execute(sql, {"max_points": max_points} if "$max_points" in sql else [])
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> list[dict]:
+    result = con.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
     names = [column[0] for column in result.description]
     return [{name: _plain(value) for name, value in zip(names, row)} for row in result.fetchall()]
 
 
-def read_report_data(gamertag: str, database: Path, metadata_db: Path, max_points: int = MAX_POINTS) -> ReportData:
+def read_report_data(gamertag: str, database: Path, metadata_db: Path, max_points: int = MAX_POINTS,
+                     time_zone: str = "UTC") -> ReportData:
     """Read a built player database (read-only; the metadata attached as `meta` for the career track).
-    `max_points` caps the per-match series (docs/definitions.md#report_points).
-    Raises duckdb.CatalogException when the marts are not built."""
+    `max_points` caps the per-match series (docs/definitions.md#report_points); hours of day and days of week are
+    those of `time_zone` (an IANA name). Raises duckdb.CatalogException when the marts are not built."""
     if max_points < 1:
         raise ValueError("max_points must be at least 1")
+    params = {"max_points": max_points, "tz": time_zone}
     with open_for_reading(database, metadata_db) as con:
-        data = ReportData(gamertag, {name: _fetch(con, sql, max_points) for name, sql in QUERIES.items()
-                                     if name != "hero_xp"})
+        data = ReportData(gamertag, {name: _fetch(con, sql, params) for name, sql in QUERIES.items()
+                                     if name != "hero_xp"}, time_zone=time_zone)
         if metadata_db.is_file():
             try:
                 data.hero_xp = con.execute(QUERIES["hero_xp"]).fetchall()[0][0]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from loader.core.errors import DatabaseBusyError, NotFoundError, UsageError
 from loader.core.resources import refusals
+from loader.core.settings import is_time_zone, settings
 from loader.report.charts import Chart, career_chart, experience_charts, summary_spec
 from loader.report.data import ReportData
 from loader.report.labels import LABELS, LANGUAGES
@@ -202,7 +203,8 @@ def build_page(data: ReportData, database: Path, lang: str = "en",
             f'<p class="muted">{html.escape(words["from_definitions"].format(anchor=a))}</p></div>' for a in used)
             + "</section>")
     title = words["title"].format(player=data.gamertag)
-    generated = words["generated"].format(database=database, at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"))
+    generated = words["generated"].format(database=database, at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+                                          zone=data.time_zone)
     specs = [{"id": chart.chart_id, "spec": chart.spec} for chart in charts]
     options = {"renderer": "svg", "actions": False, **locales(lang)}
     page = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -253,24 +255,37 @@ def write_report(data: ReportData, database: Path, page_path: Path, lang: str = 
     return ReportFiles(data.gamertag, page_path, png_path, len(charts), len(encoded))
 
 
+def report_time_zone(name: str | None) -> str:
+    """The zone of the hours of day and days of week: `--tz` checked, or HALO_REPORT_TZ, or UTC."""
+    if name is None:
+        return settings.report_tz
+    if not is_time_zone(name):
+        raise UsageError(f"--tz {name!r}: not a time zone this system knows; give an IANA name such as "
+                         "Europe/Paris or UTC")
+    return name
+
+
 def report_player(gamertag: str, out_dir: Path | None = None, lang: str = "en", png: bool = False,
-                  root: Path | None = None, database: Path | None = None) -> ReportFiles:
+                  root: Path | None = None, database: Path | None = None,
+                  time_zone: str | None = None) -> ReportFiles:
     """Read a built player's marts and write their report (`halo report --player`).
 
     `database` is the player's file when it is already known (`--all` lists the files: a busy or damaged one is
-    named by its folder, which must not be hashed again as a gamertag); otherwise it is derived from `gamertag`."""
+    named by its folder, which must not be hashed again as a gamertag); otherwise it is derived from `gamertag`.
+    `time_zone` (an IANA name, `--tz`) is that of the hours of day and days of week; None: HALO_REPORT_TZ, or UTC."""
     import duckdb
 
     from loader.core.paths import metadata_db_path, player_db_path
     from loader.report.data import read_report_data
 
+    time_zone = report_time_zone(time_zone)
     if database is None:
         database = player_db_path(gamertag, root)
     if not database.is_file():
         raise NotFoundError(f"no player {gamertag!r} under {database.parent.parent}: load their matches first")
     metadata_db = metadata_db_path(root)
     try:
-        data = read_report_data(gamertag, database, metadata_db)
+        data = read_report_data(gamertag, database, metadata_db, time_zone=time_zone)
     except duckdb.CatalogException:
         raise NotFoundError(f"{gamertag!r} is not built yet: run halo build --player {gamertag!r}") from None
     except duckdb.IOException as exc:

@@ -81,11 +81,11 @@ def building(path: Path, what: str, wait_seconds: float | None = None, command: 
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise DatabaseBusyError(
-                        f"{what} {path} is busy: another {command} is writing it; waited {wait_seconds:.0f} s. "
+                        f"{what} {path} is busy: another {command} is building it; waited {wait_seconds:.0f} s. "
                         f"Run {command} again when it has finished (or set HALO_LOCK_WAIT_SECONDS to wait "
                         f"longer).") from None
                 if not told:
-                    log.warning("waiting up to %.0f s for %s: another %s is writing it", wait_seconds, path, command)
+                    log.warning("waiting up to %.0f s for %s: another %s is building it", wait_seconds, path, command)
                     told = True
                 time.sleep(0.25)
         yield

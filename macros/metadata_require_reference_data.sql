@@ -30,6 +30,14 @@
                 "select count(*) from information_schema.tables "
                 ~ "where table_catalog = current_database() and table_schema = 'raw' and table_name = 'matches'"
             ) -%}
+            {%- set marker = env_var('HALO_DATA_DIR', 'data') ~ '/warehouse/lake/_export_in_progress' -%}
+            {%- set mixed = run_query("select count(*) from glob('" ~ (marker | replace("'", "''")) ~ "')") -%}
+            {%- if mixed.columns[0].values()[0] > 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "the lake " ~ marker ~ " is being exported or an export was killed midway (old and new "
+                    ~ "files mixed): run halo lake (it completes the export), then build again"
+                ) }}
+            {%- endif -%}
             {%- if lake.columns[0].values()[0] == 0 -%}
                 {{ exceptions.raise_compiler_error(
                     "the warehouse " ~ target.path ~ " has no raw views over the lake: run halo build --warehouse "

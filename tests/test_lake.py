@@ -19,11 +19,12 @@ import duckdb
 import pytest
 
 from loader.cli.main import main
+from loader.core.errors import ExportFailedError
 from loader.core.paths import player_db_path
 from loader.demo.generate import FIRST_XUID, generate_demo, generate_player_matches
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
-from loader.warehouse.lake import MANIFEST_NAME, STAGING_PREFIX, export_lake, lake_dir
+from loader.warehouse.lake import IN_PROGRESS_NAME, MANIFEST_NAME, STAGING_PREFIX, export_lake, lake_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 MATCHES_PER_PLAYER = 40
@@ -180,12 +181,25 @@ def test_adding_25_matches_rewrites_only_their_partitions(demo: dict, exported: 
                             "(SELECT unnest(?))", [sorted(new)])
     assert len(loaded_at) == 1
     documents = f"documents/player={FIRST_XUID}/{loaded_at[0][0]}/data_0.parquet"
-    # the match-level tables these documents fill, in the new matches' months; the owner's documents partition
-    expected = {f"{table}/{month}/data_0.parquet" for month in months
-                for table in ("matches", "match_players", "match_teams", "match_player_medals",
-                              "match_player_personal_scores")}
-    expected = {path for path in expected if path in after} | {documents, "_manifest.json"}
+    # the match-level tables these documents fill (read from the JSON), in the new matches' months; the owner's
+    # documents partition
+    def month(doc: dict) -> str:
+        return f"year={doc['MatchInfo']['StartTime'][:4]}/month={doc['MatchInfo']['StartTime'][5:7]}"
+
+    def core(doc: dict, field: str) -> bool:
+        return any(entry["Stats"]["CoreStats"].get(field) for p in doc["Players"] for entry in p["PlayerTeamStats"])
+
+    expected = {documents, "_manifest.json"}
+    for doc in new.values():
+        expected |= {f"matches/{month(doc)}/data_0.parquet", f"match_players/{month(doc)}/data_0.parquet"}
+        if doc["Teams"]:
+            expected.add(f"match_teams/{month(doc)}/data_0.parquet")
+        if core(doc, "Medals"):
+            expected.add(f"match_player_medals/{month(doc)}/data_0.parquet")
+        if core(doc, "PersonalScores"):
+            expected.add(f"match_player_personal_scores/{month(doc)}/data_0.parquet")
     assert {f"matches/{m}/data_0.parquet" for m in months} <= expected
+    assert any(p.startswith("match_teams/") for p in expected)
     assert changed | added == expected
     assert sorted(result.written) == sorted(p.rsplit("/", 1)[0] for p in expected if p != "_manifest.json")
     assert query(lake, "SELECT count(*) FROM read_parquet('matches/*/*/*.parquet') WHERE match_id IN "
@@ -231,8 +245,10 @@ def test_an_export_killed_midway_leaves_a_readable_lake_and_the_next_completes_i
         assert (lake / MANIFEST_NAME).read_bytes() == old_manifest
         rows = lake_rows(lake)
         states.append(rows)
-    # the second kill came after the per-owner partitions were renamed into place: a mix of old and new files
+    # the second kill came after the per-owner partitions were renamed into place: a mix of old and new files, which
+    # the marker says (the warehouse target refuses to build while it is there)
     assert states[1] != old_rows
+    assert (lake / IN_PROGRESS_NAME).is_file()
     assert set(old_rows) <= set(states[1])
     assert export_lake(root).changed
     # a clean export of the same players into another data folder
@@ -244,6 +260,7 @@ def test_an_export_killed_midway_leaves_a_readable_lake_and_the_next_completes_i
     manifests = [json.loads((d / MANIFEST_NAME).read_text())["partitions"] for d in (lake, lake_dir(clean_root))]
     assert manifests[0] == manifests[1]
     assert not list(lake.glob(".staging-*"))
+    assert not (lake / IN_PROGRESS_NAME).exists()
     # the owners' documents: every owner's own loads, none lost
     counts = Counter(r[0] for r in query(lake, "SELECT owner_xuid FROM read_parquet('documents/*/*/*/*.parquet', "
                                                "hive_partitioning = false) WHERE kind = 'match_stats'"))
@@ -266,3 +283,19 @@ def test_a_film_whose_match_stats_are_not_loaded_is_kept_under_its_load_month(de
         [f"highlight_events/{month[0][0]}/data_0.parquet"]
     assert query(lake, "SELECT count(*) FROM read_parquet('highlight_events/*/*/*.parquet')") == [(len(events),)]
     assert not (lake / "matches").exists()
+
+
+def test_two_player_folders_with_one_xuid_are_refused_naming_both(demo: dict, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    files = sorted(match_files(demo["folders"][PLAYERS[0]]))[:2]
+    folder = demo["folders"][PLAYERS[0]]
+    for gamertag in (PLAYERS[0], "Demo Chief Renamed"):  # a gamertag change loaded under the new name
+        assert load_matches(gamertag, [folder / f"{m}.json" for m in files], xuid=FIRST_XUID,
+                            root=root).counts.loaded == 2
+    with pytest.raises(ExportFailedError) as refused:
+        export_lake(root)
+    message = str(refused.value)
+    assert f"two player folders hold XUID {FIRST_XUID}" in message
+    assert str(player_db_path(PLAYERS[0], root).parent) in message
+    assert str(player_db_path("Demo Chief Renamed", root).parent) in message
+    assert not (lake_dir(root) / MANIFEST_NAME).exists()

@@ -127,3 +127,24 @@ def test_a_second_warehouse_build_with_nothing_new_exports_nothing(built: dict, 
     err = capsys.readouterr().err
     assert "lake: up to date (3 players" in err
     assert "built warehouse: ok (update build)" in err
+
+
+def test_a_player_moved_away_is_a_full_build_without_their_rows(built: dict, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture) -> None:
+    """Last in this file: it changes the fixture's data folder."""
+    xuid = sorted(built["owners"])[2]
+    gamertag, _ = built["owners"][xuid]
+    folder = player_db_path(gamertag, built["root"]).parent
+    folder.rename(built["root"].parent / "moved-away")
+    monkeypatch.setenv("HALO_DATA_DIR", str(built["root"]))
+    capsys.readouterr()
+    assert main(["build", "--warehouse"]) == 0
+    assert "built warehouse: ok (full build)" in capsys.readouterr().err
+    with duckdb.connect(str(warehouse_db_path(built["root"])), read_only=True) as con:
+        for mart in MARTS:
+            columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE "
+                                                 "table_schema = 'main' AND table_name = ?", [mart]).fetchall()}
+            if "owner_xuid" in columns:
+                left = con.execute(f"SELECT count(*) FROM main.{mart} WHERE owner_xuid = ?", [xuid]).fetchall()
+                assert left == [(0,)], mart
+        assert con.execute("SELECT count(*) FROM main.tracked_players").fetchall() == [(2,)]

@@ -51,7 +51,7 @@ def connect_for_writing(path: Path, what: str, wait_seconds: float | None = None
 
 
 @contextlib.contextmanager
-def building(path: Path, what: str, wait_seconds: float | None = None) -> Iterator[None]:
+def building(path: Path, what: str, wait_seconds: float | None = None, command: str = "halo build") -> Iterator[None]:
     """Hold the one build of the DuckDB file `path` (metadata or a player): a lock on its folder, for the whole build.
 
     DuckDB's own lock only lasts while a connection is open, and a build opens and closes several (the busy check,
@@ -81,11 +81,11 @@ def building(path: Path, what: str, wait_seconds: float | None = None) -> Iterat
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise DatabaseBusyError(
-                        f"{what} {path} is busy: another halo build is building it; waited {wait_seconds:.0f} s. "
-                        f"Run halo build again when it has finished (or set HALO_LOCK_WAIT_SECONDS to wait "
+                        f"{what} {path} is busy: another {command} is building it; waited {wait_seconds:.0f} s. "
+                        f"Run {command} again when it has finished (or set HALO_LOCK_WAIT_SECONDS to wait "
                         f"longer).") from None
                 if not told:
-                    log.warning("waiting up to %.0f s for %s: another halo build is building it", wait_seconds, path)
+                    log.warning("waiting up to %.0f s for %s: another %s is building it", wait_seconds, path, command)
                     told = True
                 time.sleep(0.25)
         yield

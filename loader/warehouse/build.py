@@ -235,7 +235,7 @@ def build_warehouse(root: Path | None = None, full: bool = False, project: DbtPr
                 create_lake_views(con, lake_dir(root))
             finally:
                 con.close()
-            outcome = stop_if_refused(project.build_warehouse(full=full))
+            outcome = stop_if_refused(project.build_warehouse(full=full, owners=lake.owners))
     except DatabaseBusyError as exc:
         return metadata, lake, BuildOutcome(name="warehouse", errors=[str(exc)])
     return metadata, lake, outcome

@@ -371,13 +371,14 @@ class DbtProject:
             write_text_replacing(state, self.fingerprint())  # never a half-written file (disk full)
         return outcome
 
-    def build_warehouse(self, full: bool = False) -> BuildOutcome:
+    def build_warehouse(self, full: bool = False, owners: Sequence[int] = ()) -> BuildOutcome:
         """`dbt build --target warehouse`: every mart of every tracked player in HALO_DATA_DIR/warehouse/
         warehouse.duckdb, from the lake (the raw views exist: build.build_warehouse creates them).
 
         Its own parse and target folder (target/warehouse/: its partial-parse state, compiled SQL and
         run_results.json), as the metadata build. A full build (`--full-refresh`) when asked, when the warehouse was
-        never built successfully or was built by another project version or against other reference data (the
+        never built successfully or was built by another project version, against other reference data or for other
+        tracked players (`owners`; the
         state file beside it, as for players); else an update, as for a player: the tables, incremental marts (the
         changed matches) and the season archive.
         """
@@ -389,7 +390,10 @@ class DbtProject:
         # its own parse (the player target's names every relation in database `stats`), in its own target folder
         manifest = parse_project("warehouse", folder)
         stamp = metadata_db_path(self.root).parent / METADATA_FINGERPRINT_NAME
-        fingerprint = f"{manifest_fingerprint(manifest)}:{stamp.read_text().strip() if stamp.exists() else ''}"
+        # the tracked players too: a player added (whose loads may be older than the last build) or removed is a
+        # full build, never an update that would miss or keep their rows
+        fingerprint = (f"{manifest_fingerprint(manifest)}:{stamp.read_text().strip() if stamp.exists() else ''}:"
+                       + ",".join(str(x) for x in sorted(owners)))
         full = full or settings.build_full or not state.exists() or state.read_text().strip() != fingerprint
         threads = settings.dbt_threads or PLAYER_THREADS
         options = ("--target-path", str(folder), "--threads", str(threads), *lean_flags())

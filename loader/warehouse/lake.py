@@ -43,6 +43,7 @@ from loader.warehouse.players import tracked_players
 
 LAKE_DIR_NAME = "lake"
 MANIFEST_NAME = "_manifest.json"
+IN_PROGRESS_NAME = "_export_in_progress"  # present from the first rename to the new manifest: a mixed lake
 STAGING_PREFIX = ".staging-"
 FILE_NAME = "data_0.parquet"
 MANIFEST_VERSION = 1
@@ -102,6 +103,7 @@ class LakeResult:
     """What one export did. `written`/`removed`: partition folders relative to the lake."""
 
     players: int = 0
+    owners: list[int] = field(default_factory=list)  # the tracked players' XUIDs, sorted
     changed: bool = False
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -176,10 +178,11 @@ def _stage(con: duckdb.DuckDBPyConnection, owners: list[tuple[str, int, set[str]
     for table, kind in MATCH_LEVEL.items():
         if table == "matches":
             continue
-        if kind is None:  # profile lookups: one row per key, from the smallest owner XUID holding it
+        if kind is None:  # profile lookups: one row per key, the newest lookup (then the smallest owner XUID)
             key = ", ".join(_q(c) for c in raw_tables.PRIMARY_KEYS[table])
             con.execute(f"CREATE TABLE lake_{table} AS SELECT * EXCLUDE (choice), {_month_columns('observed_at')} "
-                        f"FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY owner_xuid) AS choice "
+                        f"FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY observed_at DESC NULLS LAST, "
+                        f"owner_xuid) AS choice "
                         f"FROM all_{table}) WHERE choice = 1")
             continue
         if kind == "match_skill":  # per (match, player): the owner of the chosen copy among those holding the player
@@ -285,7 +288,14 @@ def _meta_stage(con: duckdb.DuckDBPyConnection, metadata: Path) -> dict[str, str
     """Attach metadata.duckdb read-only; meta/<table> -> fingerprint of its rows."""
     if not metadata.is_file():
         return {}
-    con.execute(f"ATTACH {_lit(str(metadata))} AS metadata_db (READ_ONLY)")
+    try:
+        con.execute(f"ATTACH {_lit(str(metadata))} AS metadata_db (READ_ONLY)")
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseBusyError(f"metadata database {metadata} is busy: a halo load reference or build holds it "
+                                    "for writing. Run this again when it has finished.") from exc
+        raise ExportFailedError(f"lake export: metadata database {metadata} cannot be opened ({exc}); nothing was "
+                                "changed.") from exc
     names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = "
                                        "'metadata_db' AND table_schema = 'main' ORDER BY 1").fetchall()]
     out = {}
@@ -322,7 +332,7 @@ def lake_lock(root: Path | None = None) -> contextlib.AbstractContextManager:
     """One export (or warehouse build) of the lake at a time: a lock on the lake folder (`building`)."""
     lake = lake_dir(root)
     lake.mkdir(parents=True, exist_ok=True)
-    return building(lake / MANIFEST_NAME, "lake")
+    return building(lake / MANIFEST_NAME, "lake", command="halo lake (or halo build --warehouse)")
 
 
 def export_lake(root: Path | None = None) -> LakeResult:
@@ -347,11 +357,12 @@ def export_lake_locked(root: Path | None = None) -> LakeResult:
         con = duckdb.connect(str(staging / "stage.duckdb"), config={"preserve_insertion_order": False})
         try:
             owners, fingerprints = _attach_players(con, players)
+            result.owners = sorted(xuid for _, xuid, _ in owners)
             metadata = metadata_db_path(root)
             meta_parts = _meta_stage(con, metadata)
             state = {"players": fingerprints, "meta": meta_parts}
             listed = set(manifest.get("partitions", {}))
-            if manifest.get("state") == state and listed == _on_disk(lake):
+            if manifest.get("state") == state and listed == _on_disk(lake) and not (lake / IN_PROGRESS_NAME).exists():
                 result.unchanged = len(listed)
                 return result
             _stage(con, owners)
@@ -360,6 +371,8 @@ def export_lake_locked(root: Path | None = None) -> LakeResult:
             on_disk = _on_disk(lake)
             changed = {p for p, digest in partitions.items() if old.get(p) != digest or p not in on_disk}
             removed = (on_disk | set(old)) - set(partitions)
+            if changed or removed:
+                write_text_replacing(lake / IN_PROGRESS_NAME, f"{os.getpid()}\n")
             _write_partitions(con, lake, staging, {p for p in changed if not p.startswith("meta/")})
             _write_meta(con, lake, staging, {p for p in changed if p.startswith("meta/")})
         finally:
@@ -367,6 +380,7 @@ def export_lake_locked(root: Path | None = None) -> LakeResult:
         _remove_partitions(lake, removed)
         write_text_replacing(lake / MANIFEST_NAME, json.dumps(
             {"version": MANIFEST_VERSION, "state": state, "partitions": partitions}, sort_keys=True, indent=0))
+        (lake / IN_PROGRESS_NAME).unlink(missing_ok=True)
         result.changed = bool(changed or removed)
         result.written = sorted(changed)
         result.removed = sorted(removed)
@@ -397,6 +411,12 @@ def _attach_players(con: duckdb.DuckDBPyConnection, players: list) -> tuple[list
             raise ExportFailedError(f"lake export: player database {player.database} cannot be read as a player's "
                                     f"file ({exc}); nothing was changed. Check the file (halo build --player "
                                     f"{player.gamertag!r} says more) or move it out of players/.") from exc
+        if str(xuid) in fingerprints:
+            first = next(p.database for (_, x, _), p in zip(owners, players, strict=False) if x == xuid)
+            raise ExportFailedError(
+                f"lake export: two player folders hold XUID {xuid}: {first.parent} and {player.database.parent} (a "
+                "gamertag change loaded under the new name?); nothing was changed. Keep one of them in players/ "
+                "(load the other's documents into it with halo export + halo load), then run this again.")
         fingerprints[str(xuid)] = digest
         owners.append((alias, xuid, _tables_of(con, alias)))
     return owners, fingerprints
@@ -417,9 +437,14 @@ def create_lake_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     for table in [*PER_OWNER, *MATCH_LEVEL]:
         columns = lake_columns(table)
         pattern = table_glob(lake, table)
-        if any(lake.glob(str(Path(pattern).relative_to(lake)))):
+        files = sorted(lake.glob(str(Path(pattern).relative_to(lake))))
+        if files:
             select = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in columns.items())
-            body = f"SELECT {select} FROM read_parquet({_lit(pattern)}, hive_partitioning = false)"
+            # a data folder whose path has glob characters: the files by name (a new partition then needs the
+            # views recreated, as every halo build --warehouse does)
+            source = (_lit(pattern) if not any(ch in str(lake) for ch in "[]?*{}")
+                      else "[" + ", ".join(_lit(str(f)) for f in files) + "]")
+            body = f"SELECT {select} FROM read_parquet({source}, hive_partitioning = false)"
         else:
             body = "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {_q(c)}" for c, t in columns.items()) + " LIMIT 0"
         con.execute(f"CREATE OR REPLACE VIEW raw.{table} AS {body}")

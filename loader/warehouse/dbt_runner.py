@@ -115,14 +115,14 @@ def target_dir() -> Path:
     return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
 
 
-def write_run_results(result: object) -> None:
+def write_run_results(result: object, folder: Path | None = None) -> None:
     """target/run_results.json of an in-process run (dbt's own file, skipped with --no-write-json).
 
     Written to a temporary name and renamed: parallel build workers write it too, and a reader never sees a
     half-written file (the last player's results win)."""
     run = getattr(result, "result", None)
     if run is not None and hasattr(run, "write"):
-        path = target_dir()
+        path = folder or target_dir()
         path.mkdir(parents=True, exist_ok=True)
         partial = path / f"run_results.json.{os.getpid()}.tmp"
         run.write(str(partial))
@@ -191,6 +191,7 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
 # HALO_BUILD_FULL=1, or `dbt build` from the shell). A failed update falls back to a full build.
 BUILD_STATE_NAME = "build.state"
 METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: the reference data last built
+WAREHOUSE_STATE_NAME = "warehouse.state"  # beside warehouse.duckdb: what its last full build was built by
 UPDATE_SELECT = ("config.materialized:halo_table", "config.materialized:halo_incremental",
                  "config.materialized:halo_external")
 # dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution. An
@@ -360,6 +361,48 @@ class DbtProject:
         outcome.mode = "update" if update else "full"
         if outcome.success and not update and not extra:
             write_text_replacing(state, self.fingerprint())  # never a half-written file (disk full)
+        return outcome
+
+    def build_warehouse(self, full: bool = False) -> BuildOutcome:
+        """`dbt build --target warehouse`: every mart of every tracked player in HALO_DATA_DIR/warehouse/
+        warehouse.duckdb, from the lake (the raw views exist: build.build_warehouse creates them).
+
+        Its own parse and target folder (target/warehouse/: its partial-parse state, compiled SQL and
+        run_results.json), as the metadata build. A full build (`--full-refresh`) when asked, when the warehouse was
+        never built successfully or was built by another project version or against other reference data (the
+        state file beside it, as for players); else dbt's incremental marts add the changed matches.
+        """
+        from dbt.cli.main import dbtRunner
+
+        started = time.perf_counter()
+        folder = target_dir() / "warehouse"
+        state = self.root / "warehouse" / WAREHOUSE_STATE_NAME
+        with environment(HALO_DATA_DIR=str(self.root)):
+            log = InfoLog()
+            try:
+                parsed = dbtRunner(callbacks=[log]).invoke(dbt_args("parse", "warehouse", "--target-path",
+                                                                    str(folder), *lean_flags()))
+                if not parsed.success:
+                    return summarise("warehouse", parsed, started)
+                manifest = parsed.result
+                stamp = metadata_db_path(self.root).parent / METADATA_FINGERPRINT_NAME
+                fingerprint = (f"{manifest_fingerprint(manifest)}:"
+                               f"{stamp.read_text().strip() if stamp.exists() else ''}")
+                full = full or settings.build_full or not state.exists() or state.read_text().strip() != fingerprint
+                threads = settings.dbt_threads or PLAYER_THREADS
+                args = dbt_args("build", "warehouse", "--target-path", str(folder), "--threads", str(threads),
+                                "--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data",
+                                *(("--full-refresh",) if full else ()), *lean_flags())
+                state.unlink(missing_ok=True)  # a failed build must not leave an old state behind
+                result = dbtRunner(manifest=manifest, callbacks=[log]).invoke(args)
+            finally:
+                log.close()
+                release_duckdb()
+        write_run_results(result, folder)
+        outcome = summarise("warehouse", result, started)
+        outcome.mode = "full" if full else "update"
+        if outcome.success:
+            write_text_replacing(state, fingerprint)
         return outcome
 
     def docs_generate(self, player_db: Path) -> BuildOutcome:

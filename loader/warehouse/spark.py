@@ -5,14 +5,15 @@ statement, with the profile's `server_side_parameters` as the session's configur
 starts that same session, from the same profile entry (profiles.yml, target `spark`: one place for the settings),
 and creates the sources dbt reads: one view per lake folder,
 
-- `raw.<table>` over `HALO_DATA_DIR/warehouse/lake/<table>/` (docs: LAKE_CONTRACT in the README's "Parquet lake"),
+- `raw.<table>` over `HALO_DATA_DIR/warehouse/lake/<table>/` (written by `halo lake`, loader/warehouse/lake.py),
   selecting the raw table's columns by name, cast back to the raw table's types (loader/ingest/raw_tables.py: the
   lake may store integers narrower); the Hive partition columns (`player`, `year`, `month`) are left out;
 - `meta.<table>` over `HALO_DATA_DIR/warehouse/lake/meta/<table>/` (the reference data of metadata.duckdb).
 
-Why Python and not an on-run-start macro: the column types live in Python (raw_tables.SCHEMAS, the loader's one
-definition of the raw layer), and a view must be created differently when a lake folder has no file yet (an owner
-without film events: Spark cannot read the schema of an empty folder), which only a look at the file system tells.
+Why Python and not an on-run-start macro: the column types live in Python (the lake's columns, from
+raw_tables.SCHEMAS, the loader's one definition of the raw layer), and a view must be created differently when a
+lake folder has no file yet (no film events loaded: Spark cannot read the schema of an empty folder), which only a
+look at the file system tells.
 The views are persistent (Hive metastore) and read the folder at each query (`parquet.\\`path\\``): files the lake
 adds later are seen without re-creating them, so `dbt build --target spark` from the shell works once a build made
 them.
@@ -22,35 +23,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from loader.core.errors import SparkUnavailableError
 from loader.core.paths import data_dir
-from loader.ingest.raw_tables import SCHEMAS
+from loader.warehouse.dbt_runner import (
+    PROJECT_DIR,
+    BuildOutcome,
+    InfoLog,
+    dbt_args,
+    environment,
+    lean_flags,
+    summarise,
+    target_dir,
+    write_run_results,
+)
+from loader.warehouse.lake import MATCH_LEVEL, PER_OWNER, lake_columns, lake_dir
 
-# The raw tables whose rows belong to one owner: the lake adds `owner_xuid` as their first column.
-PER_OWNER_TABLES = ("owner", "documents", "match_history", "career_rank_snapshots", "service_record_snapshots",
-                    "playlist_csr_snapshots")
-# raw.owner is created by its own statement (raw_tables.create_statements), not from SCHEMAS.
-OWNER_COLUMNS: dict[str, pl.DataType] = {"xuid": pl.Int64(), "gamertag": pl.Utf8(), "player_dir": pl.Utf8(),
-                                         "created_at": pl.Datetime("us")}
-# Columns the lake does not carry or the models never read: the document bodies stay in the player files.
-LEFT_OUT = {"documents": ("body",)}
-# Tables of the raw layer that are not sources of the models (the loader's own bookkeeping).
-NOT_SOURCES = ("rejected",)
-
-_SPARK_TYPES = {
-    pl.Utf8: "STRING", pl.Int64: "BIGINT", pl.Int32: "INT", pl.Int16: "SMALLINT", pl.Int8: "TINYINT",
-    pl.Float64: "DOUBLE", pl.Float32: "FLOAT", pl.Boolean: "BOOLEAN", pl.Binary: "BINARY",
-    pl.Datetime: "TIMESTAMP", pl.Date: "DATE",
-}
-
-
-def lake_dir(root: Path | None = None) -> Path:
-    return (root or data_dir()) / "warehouse" / "lake"
+# The lake's DuckDB types (loader/warehouse/lake.py, the contract's one definition) as Spark SQL types.
+_SPARK_TYPES = {"VARCHAR": "STRING", "BLOB": "BINARY"}
 
 
 def spark_dir(root: Path | None = None) -> Path:
@@ -59,18 +52,9 @@ def spark_dir(root: Path | None = None) -> Path:
 
 
 def source_columns(table: str) -> dict[str, str]:
-    """Column -> Spark SQL type of the `raw.<table>` view, in the raw table's order (`owner_xuid` first for the
-    per-owner tables)."""
-    schema = OWNER_COLUMNS if table == "owner" else SCHEMAS[table]
-    columns = {"owner_xuid": "BIGINT"} if table in PER_OWNER_TABLES else {}
-    for name, dtype in schema.items():
-        if name not in LEFT_OUT.get(table, ()):
-            columns[name] = _SPARK_TYPES[type(dtype)]
-    return columns
-
-
-def source_tables() -> list[str]:
-    return ["owner", *(t for t in SCHEMAS if t not in NOT_SOURCES)]
+    """Column -> Spark SQL type of the `raw.<table>` view: the lake table's columns (`owner_xuid` first for the
+    per-owner tables), typed as the raw table."""
+    return {name: _SPARK_TYPES.get(kind, kind) for name, kind in lake_columns(table).items()}
 
 
 def quote_path(path: Path) -> str:
@@ -82,27 +66,24 @@ def has_parquet(folder: Path) -> bool:
     return folder.is_dir() and any(folder.rglob("*.parquet"))
 
 
-def view_sql(schema: str, table: str, folder: Path, columns: dict[str, str]) -> str:
-    """`raw.<table>` as a view over the folder's Parquet files; with no file yet, the same columns and no row."""
+def view_body(folder: Path, columns: dict[str, str]) -> str:
+    """The query of a lake view: the folder's Parquet files, or with no file yet the same columns and no row."""
     if has_parquet(folder):
         select = ",\n    ".join(f"CAST(`{c}` AS {t}) AS `{c}`" for c, t in columns.items())
-        body = f"SELECT\n    {select}\nFROM {quote_path(folder)}"
-    else:
-        select = ",\n    ".join(f"CAST(NULL AS {t}) AS `{c}`" for c, t in columns.items())
-        body = f"SELECT\n    {select}\nWHERE 1 = 0"
-    return f"CREATE OR REPLACE VIEW {schema}.`{table}` AS\n{body}"
+        return f"SELECT\n    {select}\nFROM {quote_path(folder)}"
+    select = ",\n    ".join(f"CAST(NULL AS {t}) AS `{c}`" for c, t in columns.items())
+    return f"SELECT\n    {select}\nWHERE 1 = 0"
 
 
-def source_statements(root: Path | None = None) -> list[str]:
-    """The SQL that (re)creates every source of the spark target (idempotent)."""
+def source_views(root: Path | None = None) -> dict[str, str]:
+    """`schema.table` -> the query of every source view of the spark target."""
     lake = lake_dir(root)
-    statements = ["CREATE DATABASE IF NOT EXISTS raw", "CREATE DATABASE IF NOT EXISTS meta"]
-    statements += [view_sql("raw", table, lake / table, source_columns(table)) for table in source_tables()]
+    views = {f"raw.{table}": view_body(lake / table, source_columns(table)) for table in [*PER_OWNER, *MATCH_LEVEL]}
     meta = lake / "meta"
     for folder in sorted(meta.iterdir()) if meta.is_dir() else []:
         if has_parquet(folder):
-            statements.append(f"CREATE OR REPLACE VIEW meta.`{folder.name}` AS SELECT * FROM {quote_path(folder)}")
-    return statements
+            views[f"meta.{folder.name}"] = f"SELECT * FROM {quote_path(folder)}"
+    return views
 
 
 def java_available() -> bool:
@@ -138,9 +119,52 @@ def spark_session(project_dir: Path, root: Path | None = None) -> Any:
     return builder.getOrCreate()
 
 
+def view_text(session: Any, name: str) -> str | None:
+    """The query a view was created with (the metastore keeps it), None when there is no such view."""
+    schema, table = name.split(".")
+    if not session.catalog.tableExists(table, schema):
+        return None
+    for row in session.sql(f"DESCRIBE TABLE EXTENDED {schema}.`{table}`").collect():
+        if row[0] == "View Text":
+            return row[1]
+    return None
+
+
 def create_spark_sources(project_dir: Path, root: Path | None = None) -> Any:
-    """Start the session and (re)create the lake views; returns the session (left running: dbt reuses it)."""
+    """Start the session and create the lake views that are missing or changed (a view's creation reads the schema
+    of its files: a Spark job each, seconds on a small machine); returns the session (left running: dbt reuses it).
+    """
     session = spark_session(project_dir, root)
-    for statement in source_statements(root):
-        session.sql(statement)
+    session.sql("CREATE DATABASE IF NOT EXISTS raw")
+    session.sql("CREATE DATABASE IF NOT EXISTS meta")
+    for name, body in source_views(root).items():
+        if view_text(session, name) != body:
+            schema, table = name.split(".")
+            session.sql(f"CREATE OR REPLACE VIEW {schema}.`{table}` AS\n{body}")
     return session
+
+
+def build_spark(root: Path | None = None, command: str = "build") -> BuildOutcome:
+    """`dbt <command> --target spark` in this process, after (re)creating the lake views: every mart of every
+    tracked player in Spark's schema `halo`. Its own target folder (target/spark/: partial-parse state, compiled
+    SQL, run_results.json). Unit tests are left out (they test the models' logic, engine-free, with every DuckDB
+    build); `command` "run" leaves the data tests out too. Always a full build (macros/materializations/spark.sql).
+    The lake must exist (`halo lake`)."""
+    from dbt.cli.main import dbtRunner
+
+    root = (root or data_dir()).resolve()
+    started = time.perf_counter()
+    folder = target_dir() / "spark"
+    with environment(HALO_DATA_DIR=str(root)):
+        if not (lake_dir(root) / "owner").is_dir():
+            return BuildOutcome(name="spark", errors=[f"no lake in {lake_dir(root)}: run `halo lake` first"])
+        create_spark_sources(PROJECT_DIR, root)
+        log = InfoLog()
+        try:
+            args = dbt_args(command, "spark", "--target-path", str(folder), "--exclude-resource-type", "unit_test",
+                            "--exclude", "tag:reference_data", *lean_flags())
+            result = dbtRunner(callbacks=[log]).invoke(args)
+        finally:
+            log.close()
+    write_run_results(result, folder)
+    return summarise("spark", result, started)

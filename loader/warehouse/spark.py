@@ -21,6 +21,8 @@ them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -29,6 +31,7 @@ from typing import Any
 
 from loader.core.errors import SparkUnavailableError
 from loader.core.paths import data_dir
+from loader.core.resources import write_text_replacing
 from loader.warehouse.dbt_runner import (
     PROJECT_DIR,
     BuildOutcome,
@@ -119,28 +122,28 @@ def spark_session(project_dir: Path, root: Path | None = None) -> Any:
     return builder.getOrCreate()
 
 
-def view_text(session: Any, name: str) -> str | None:
-    """The query a view was created with (the metastore keeps it), None when there is no such view."""
-    schema, table = name.split(".")
-    if not session.catalog.tableExists(table, schema):
-        return None
-    for row in session.sql(f"DESCRIBE TABLE EXTENDED {schema}.`{table}`").collect():
-        if row[0] == "View Text":
-            return row[1]
-    return None
+SOURCES_STAMP = "sources.sha256"  # in spark_dir: the fingerprint of the source views last created
 
 
 def create_spark_sources(project_dir: Path, root: Path | None = None) -> Any:
-    """Start the session and create the lake views that are missing or changed (a view's creation reads the schema
-    of its files: a Spark job each, seconds on a small machine); returns the session (left running: dbt reuses it).
-    """
+    """Start the session and (re)create the lake views unless the same ones were created last time (the stamp in
+    spark_dir: a view's creation reads the schema of its files, a Spark job each, seconds on a small machine);
+    returns the session (left running: dbt reuses it)."""
     session = spark_session(project_dir, root)
+    views = source_views(root)
+    fingerprint = hashlib.sha256(json.dumps(views, sort_keys=True).encode()).hexdigest()
+    stamp = spark_dir(root) / SOURCES_STAMP
+    if stamp.exists() and stamp.read_text().strip() == fingerprint and set(views) <= {
+            f"{schema}.{table.name}" for schema in ("raw", "meta") if session.catalog.databaseExists(schema)
+            for table in session.catalog.listTables(schema)}:
+        return session
+    stamp.unlink(missing_ok=True)
     session.sql("CREATE DATABASE IF NOT EXISTS raw")
     session.sql("CREATE DATABASE IF NOT EXISTS meta")
-    for name, body in source_views(root).items():
-        if view_text(session, name) != body:
-            schema, table = name.split(".")
-            session.sql(f"CREATE OR REPLACE VIEW {schema}.`{table}` AS\n{body}")
+    for name, body in views.items():
+        schema, table = name.split(".")
+        session.sql(f"CREATE OR REPLACE VIEW {schema}.`{table}` AS\n{body}")
+    write_text_replacing(stamp, fingerprint)
     return session
 
 
@@ -161,7 +164,8 @@ def build_spark(root: Path | None = None, command: str = "build") -> BuildOutcom
         create_spark_sources(PROJECT_DIR, root)
         log = InfoLog()
         try:
-            args = dbt_args(command, "spark", "--target-path", str(folder), "--exclude-resource-type", "unit_test",
+            unit_tests = ("--exclude-resource-type", "unit_test") if command == "build" else ()
+            args = dbt_args(command, "spark", "--target-path", str(folder), *unit_tests,
                             "--exclude", "tag:reference_data", *lean_flags())
             result = dbtRunner(callbacks=[log]).invoke(args)
         finally:

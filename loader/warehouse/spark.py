@@ -122,6 +122,15 @@ def spark_session(project_dir: Path, root: Path | None = None) -> Any:
     return builder.getOrCreate()
 
 
+def existing_views(session: Any) -> set[str]:
+    """`schema.table` of the relations in schemas raw and meta (names only: SHOW TABLES reads no table's details)."""
+    names = set()
+    for schema in ("raw", "meta"):
+        if session.catalog.databaseExists(schema):
+            names |= {f"{schema}.{row['tableName']}" for row in session.sql(f"SHOW TABLES IN {schema}").collect()}
+    return names
+
+
 SOURCES_STAMP = "sources.sha256"  # in spark_dir: the fingerprint of the source views last created
 
 
@@ -133,9 +142,7 @@ def create_spark_sources(project_dir: Path, root: Path | None = None) -> Any:
     views = source_views(root)
     fingerprint = hashlib.sha256(json.dumps(views, sort_keys=True).encode()).hexdigest()
     stamp = spark_dir(root) / SOURCES_STAMP
-    if stamp.exists() and stamp.read_text().strip() == fingerprint and set(views) <= {
-            f"{schema}.{table.name}" for schema in ("raw", "meta") if session.catalog.databaseExists(schema)
-            for table in session.catalog.listTables(schema)}:
+    if stamp.exists() and stamp.read_text().strip() == fingerprint and set(views) <= existing_views(session):
         return session
     stamp.unlink(missing_ok=True)
     session.sql("CREATE DATABASE IF NOT EXISTS raw")

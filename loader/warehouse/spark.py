@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +155,12 @@ def create_spark_sources(project_dir: Path, root: Path | None = None) -> Any:
     return session
 
 
-def build_spark(root: Path | None = None, command: str = "build") -> BuildOutcome:
+def build_spark(root: Path | None = None, command: str = "build", extra: Sequence[str] = ()) -> BuildOutcome:
     """`dbt <command> --target spark` in this process, after (re)creating the lake views: every mart of every
     tracked player in Spark's schema `halo`. Its own target folder (target/spark/: partial-parse state, compiled
     SQL, run_results.json). Unit tests are left out (they test the models' logic, engine-free, with every DuckDB
-    build); `command` "run" leaves the data tests out too. Always a full build (macros/materializations/spark.sql).
+    build); `command` "run" leaves the data tests out too; `extra`: dbt arguments instead of the default
+    `--exclude tag:reference_data` (the tests of the metadata's renaming views, as `halo build` leaves them out). Always a full build (macros/materializations/spark.sql).
     The lake must exist (`halo lake`)."""
     from dbt.cli.main import dbtRunner
 
@@ -173,7 +175,7 @@ def build_spark(root: Path | None = None, command: str = "build") -> BuildOutcom
         try:
             unit_tests = ("--exclude-resource-type", "unit_test") if command == "build" else ()
             args = dbt_args(command, "spark", "--target-path", str(folder), *unit_tests,
-                            "--exclude", "tag:reference_data", *lean_flags())
+                            *(extra or ("--exclude", "tag:reference_data")), *lean_flags())
             result = dbtRunner(callbacks=[log]).invoke(args)
         finally:
             log.close()

@@ -160,8 +160,8 @@ def build_spark(root: Path | None = None, command: str = "build", extra: Sequenc
     tracked player in Spark's schema `halo`. Its own target folder (target/spark/: partial-parse state, compiled
     SQL, run_results.json). Unit tests are left out (they test the models' logic, engine-free, with every DuckDB
     build); `command` "run" leaves the data tests out too; `extra`: dbt arguments instead of the default
-    `--exclude tag:reference_data` (the tests of the metadata's renaming views, as `halo build` leaves them out). Always a full build (macros/materializations/spark.sql).
-    The lake must exist (`halo lake`)."""
+    `--exclude tag:reference_data` (the tests of the metadata's renaming views, as `halo build` leaves them out).
+    Always a full build (macros/materializations/spark.sql). The lake must exist (`halo lake`)."""
     from dbt.cli.main import dbtRunner
 
     root = (root or data_dir()).resolve()

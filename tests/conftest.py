@@ -1,7 +1,11 @@
 """Shared test fixtures: the real API samples vendored in tests/fixtures (see its README for their provenance)."""
 
+import atexit
+import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +34,23 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["DBT_LOG_PATH"] = str(ROOT / "logs" / f"pytest-{worker}")
 
 
+# The files that take longest (their dbt builds), slowest first: `run.py test` runs files on two processes
+# (pytest-xdist, --dist loadfile), each taking the next file when it is done, so a long file started last would run
+# alone at the end. Only the order of files changes; the order of the tests in a file stays. The order comes from
+# `pytest --durations=0 tests/<file>.py` runs on a busy 2-core machine (rough: only the order matters); a file not
+# listed runs after these.
+SLOWEST_FIRST = ("test_sync.py", "test_sync_shared.py", "test_demo_e2e.py", "test_marts_owners.py",
+                 "test_accepted_builds.py", "test_marts.py", "test_export_restore.py", "test_load_order.py",
+                 "test_missing_names.py", "test_build_safety.py", "test_resources.py", "test_one_load.py",
+                 "test_ownership.py", "test_paths.py", "test_terminal.py", "test_lake.py", "test_metadata_dbt.py",
+                 "test_dbt_shell.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: each file's tests keep their order
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
@@ -49,3 +70,35 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "data"
     monkeypatch.setenv("HALO_DATA_DIR", str(root))
     return root
+
+
+_BUILT_METADATA: dict[str, Path] = {}
+
+
+def built_metadata(root: Path, *paths: Path) -> None:
+    """`root`'s metadata database as `halo load reference PATHS` and the metadata build of the next `halo build` leave
+    it (the reference documents, the metadata models, the fingerprint stamp that tells `halo build` it is built).
+    Made once per test process for the same reference files (by content: the demo writes the same reference files
+    whatever the seed) and copied: a metadata build is a dbt build of its own. For tests whose subject is not the
+    reference load or the metadata build (those load and build themselves)."""
+    from loader.ingest.load_reference import load_reference
+    from loader.warehouse.build import build_metadata_if_changed
+    from loader.warehouse.dbt_runner import DbtProject
+
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                digest.update(f"{file.relative_to(path) if path.is_dir() else file.name}\0".encode())
+                digest.update(hashlib.sha256(file.read_bytes()).digest())
+    key = digest.hexdigest()
+    if key not in _BUILT_METADATA:
+        base = Path(tempfile.mkdtemp(prefix="halo-test-metadata-"))
+        atexit.register(shutil.rmtree, base, True)
+        template = base / "data"
+        loaded = load_reference(list(paths), root=template)
+        assert loaded.rejections == [], [r.reason for r in loaded.rejections]
+        built = build_metadata_if_changed(DbtProject(template), template)
+        assert built is not None and built.success, built and built.errors
+        _BUILT_METADATA[key] = template / "warehouse"
+    shutil.copytree(_BUILT_METADATA[key], root / "warehouse", dirs_exist_ok=True)

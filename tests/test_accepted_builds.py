@@ -21,14 +21,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, ROOT, read_json
+from conftest import MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, ROOT, built_metadata, read_json
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_fuzz import DOCUMENTS, EDGE_INTS, NUMERIC_PATHS, mutations
 
 from loader.core.paths import player_db_path
 from loader.ingest.load_matches import load_matches
-from loader.ingest.load_reference import load_reference
 from loader.warehouse.build import build_players
 from loader.warehouse.dbt_runner import DbtProject
 
@@ -66,8 +65,7 @@ def other(doc: dict) -> dict:
 @pytest.fixture(scope="module")
 def reference_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("accepted") / "data"
-    loaded = load_reference([*REFERENCE_API_FILES, REFERENCE], root=root)
-    assert loaded.rejections == []
+    built_metadata(root, *REFERENCE_API_FILES, REFERENCE)
     return root
 
 

@@ -250,3 +250,19 @@ def test_an_export_killed_midway_leaves_a_readable_lake_and_the_next_completes_i
     assert counts == {FIRST_XUID: MATCHES_PER_PLAYER + 25, FIRST_XUID + 1: MATCHES_PER_PLAYER,
                       FIRST_XUID + 2: MATCHES_PER_PLAYER}
     assert player_db_path(PLAYERS[0], root).is_file()
+
+
+def test_a_film_whose_match_stats_are_not_loaded_is_kept_under_its_load_month(demo: dict, tmp_path: Path) -> None:
+    film = next(demo["folders"][PLAYERS[0]].glob("*.highlights.json"))
+    events = json.loads(film.read_bytes())["Events"]
+    root = tmp_path / "data"
+    loaded = load_matches(PLAYERS[0], [film], xuid=FIRST_XUID, root=root)
+    assert loaded.counts.loaded == 1, [r.reason for r in loaded.rejections]
+    export_lake(root)
+    lake = lake_dir(root)
+    month = query(lake, "SELECT strftime(loaded_at, 'year=%Y/month=%m') FROM read_parquet('documents/*/*/*/*.parquet',"
+                        " hive_partitioning = false)")
+    assert [p.relative_to(lake).as_posix() for p in (lake / "highlight_events").rglob("*.parquet")] == \
+        [f"highlight_events/{month[0][0]}/data_0.parquet"]
+    assert query(lake, "SELECT count(*) FROM read_parquet('highlight_events/*/*/*.parquet')") == [(len(events),)]
+    assert not (lake / "matches").exists()

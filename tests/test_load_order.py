@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FILM, FIXTURES, OWNER_XUID, REFERENCE, RESPONSES, read_json
+from conftest import FILM, FIXTURES, OWNER_XUID, REFERENCE, RESPONSES, built_metadata, read_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_export_restore import contents, halo
@@ -158,7 +158,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
         write(files / "broken.json", b'{"MatchId": "truncated', T0),
     ]
     root = tmp / "data"
-    assert halo(root, "load", "reference", *map(str, REFERENCE_API_FILES), str(REFERENCE)).returncode == 0
+    built_metadata(root, *REFERENCE_API_FILES, REFERENCE)
     load_matches("Reference", paths, xuid=OWNER_XUID, root=root)
     built = halo(root, "build", "--player", "Reference")
     assert built.returncode == 0, built.stdout + built.stderr

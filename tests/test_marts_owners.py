@@ -6,7 +6,9 @@ with every sample, owner B (XUID 2533274900000034, a player of six of the sample
 opponent in others) with the matches B played. The two raw schemas are then copied into one database with SQL.
 The raw layer has no owner column and needs none: its rows are whole matches (every player, every film event), the
 same in both files, so the copy keeps one row per loader primary key; which matches belong to which owner follows
-from the owner's own player row (docs/definitions.md#owner). The three databases are built with `dbt build`.
+from the owner's own player row (docs/definitions.md#owner). The three databases are built with `dbt build`, in this
+process with one parse for all three (`DbtProject`, as `halo build` does; dbt's unit tests, which read fixed fixtures
+and no player's data, run in tests/test_marts.py's `dbt build` from the shell).
 
 Expected values: each owner's own file, built alone (that file's marts are checked against the raw JSON by
 tests/test_marts.py). `loaded_at` is left out of the comparison: it is when the warehouse last received any
@@ -20,12 +22,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import FILM, MATCH_STATS_FILES, OWNER_XUID, RESPONSES, read_json
-from test_marts import FILM_38, REFERENCE_API_FILES, SLAYER_ID, SMALL_FILM_MATCH_ID, query, run_dbt
+from test_marts import FILM_38, REFERENCE_API_FILES, SLAYER_ID, SMALL_FILM_MATCH_ID, query
 
 from loader.core.paths import player_db_path
 from loader.ingest import raw_tables
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
+from loader.warehouse.dbt_runner import DbtProject
 
 OTHER_XUID = 2533274900000034
 OWNERS = {OWNER_XUID: "Spartan001", OTHER_XUID: "Spartan007"}  # the gamertags film 38 gives them
@@ -85,7 +88,9 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict:
     shutil.copy(RESPONSES / "get_match_skill.json", extra / f"skill_{SLAYER_ID}.json")
     shutil.copy(FILM / "highlight_events.gzip", extra / f"37_{SMALL_FILM_MATCH_ID}.gzip")
     assert load_reference([*REFERENCE_API_FILES], root=root).rejections == []
-    assert run_dbt(["build"], root, tmp / "meta", "metadata").returncode == 0
+    project = DbtProject(root)
+    metadata = project.build_metadata()
+    assert metadata.success, metadata.errors
 
     # the career rank as the API names its player (SpartanId = the player id; the fixture's is anonymised)
     career = read_json(RESPONSES / "get_player_career_rank.json")
@@ -106,8 +111,8 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict:
     shared.parent.mkdir(parents=True)
     copy_raw_layers(shared, list(files.values()))
     for name, db in (*((str(x), f) for x, f in files.items()), ("shared", shared)):
-        build = run_dbt(["build"], root, tmp / name, "player", player_db=db)
-        assert build.returncode == 0, build.stdout[-6000:]
+        build = project.build_player(name, db, full=True)
+        assert build.success and build.tests_failed == 0, build.errors
     return {"files": files, "shared": shared}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, read_json
+from conftest import OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, built_metadata, read_json
 from test_export_restore import halo
 from test_marts import REFERENCE_API_FILES
 
@@ -71,7 +71,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     both["Value"].append(entry)
     skill_both = write(files / f"skill_{SLAYER_ID}.json", both)
 
-    assert halo(root, "load", "reference", *map(str, REFERENCE_API_FILES), str(REFERENCE)).returncode == 0
+    built_metadata(root, *REFERENCE_API_FILES, REFERENCE)
     result = load_matches(PLAYER, [SLAYER, mine, theirs, skill_theirs, skill_both], xuid=OWNER_XUID, root=root)
     build = halo(root, "build", "--player", PLAYER)
     assert build.returncode == 0, build.stdout + build.stderr

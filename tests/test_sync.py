@@ -108,6 +108,10 @@ def humans_of(*mids: str) -> set[int]:
 
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    guard_loopback(monkeypatch)
+
+
+def guard_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reaches the network: any connection or lookup other than 127.0.0.1 fails the test."""
     real_connect, real_getaddrinfo = socket.socket.connect, socket.getaddrinfo
 
@@ -127,7 +131,13 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def api(data_root: Path, monkeypatch: pytest.MonkeyPatch):
-    """The replay server with the recorded samples, the sync wired to it, tokens in the environment."""
+    server = replay_api(monkeypatch)
+    yield server
+    server.stop()
+
+
+def replay_api(monkeypatch: pytest.MonkeyPatch) -> ReplayServer:
+    """The replay server with the recorded samples, the sync wired to it, tokens in the environment (stop it)."""
     server = ReplayServer(SPARTAN, CLEARANCE).start()
     server.add(PROFILE, f"/users/gt({PLAYER})", profile_reply(OWNER_XUID, PLAYER))
     server.add(PROFILE, f"/users/gt({PLAYER2})", profile_reply(XUID2, PLAYER2))
@@ -156,8 +166,7 @@ def api(data_root: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HALO_REQUESTS_PER_SECOND", "500")
     for name in AZURE_VARS:
         monkeypatch.delenv(name, raising=False)
-    yield server
-    server.stop()
+    return server
 
 
 def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:

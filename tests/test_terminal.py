@@ -12,9 +12,10 @@ import sys
 import termios
 from pathlib import Path
 
+from conftest import built_metadata
+
 from loader.demo import generate_player_matches
 from loader.ingest.load_matches import load_matches
-from loader.ingest.load_reference import load_reference
 from loader.warehouse.build import build_players
 
 GAMERTAG, XUID = "Terminal Chief", 2533274900000301
@@ -74,7 +75,7 @@ def test_stats_screen_shows_the_pvp_record_from_the_json(tmp_path: Path) -> None
     root = tmp_path / "data"
     manifest = generate_player_matches(tmp_path / "src", gamertag=GAMERTAG, xuid=XUID, n_matches=60, seed=9,
                                        with_reference=True)
-    load_reference([manifest.reference_dir], root=root)
+    built_metadata(root, manifest.reference_dir)
     folder = manifest.players[0][2]
     load_matches(GAMERTAG, [folder], xuid=XUID, root=root)
     _, (built,) = build_players([GAMERTAG], root)

@@ -17,7 +17,7 @@ from loader.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_of
 from loader.core.errors import HaloError
 
 COMMAND_MODULES = {"load": "load", "build": "build", "docs": "docs", "export": "export", "demo": "demo",
-                   "sync": "sync", "sql": "sql", "stats": "stats", "lake": "lake"}
+                   "sync": "sync", "sql": "sql", "stats": "stats", "lake": "lake", "report": "report"}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -81,6 +81,15 @@ def build_parser() -> ArgumentParser:
 
     stats = commands.add_parser("stats", help="one screen of a player's record from the built marts")
     stats.add_argument("--player", required=True, help="the player's gamertag")
+
+    report = commands.add_parser("report", help="a self-contained HTML page of charts per player, from the marts")
+    report_who = report.add_mutually_exclusive_group(required=True)
+    report_who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
+    report_who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    report.add_argument("--out", type=Path, metavar="DIR",
+                        help="write <player-dir>.html into DIR (default: players/<player-dir>/report.html)")
+    report.add_argument("--lang", choices=("en", "fr"), default="en", help="words and medal names (default en)")
+    report.add_argument("--png", action="store_true", help="also a PNG of the summary charts, beside the page")
 
     sql = commands.add_parser("sql", help="run a read-only SQL query on a player's warehouse (metadata as `meta`)")
     sql.add_argument("--player", required=True, help="the player's gamertag")

@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from loader.core.duckdb_files import building
-from loader.core.errors import DatabaseBusyError
+from loader.core.errors import DatabaseBusyError, ExportFailedError
 from loader.core.paths import data_dir, metadata_db_path, remove_stale_result_dirs
 from loader.core.resources import write_text_replacing
 from loader.ingest import raw_tables
@@ -164,7 +164,15 @@ def _stage(con: duckdb.DuckDBPyConnection, owners: list[tuple[str, int, set[str]
                             AND c.choice = 1
         JOIN (SELECT match_id, min(loaded_at) AS loaded_at FROM all_matches GROUP BY match_id) AS first_load
           ON first_load.match_id = m.match_id""")
-    starts = "(SELECT match_id, year, month FROM lake_matches)"
+    # a film or skill result of a match whose stats are not loaded (yet): the month of its first load
+    con.execute(f"""
+        CREATE TABLE starts AS
+        SELECT match_id, year, month FROM lake_matches
+        UNION ALL
+        SELECT match_id, {_month_columns('min(loaded_at)')} FROM lake_documents
+        WHERE match_id IS NOT NULL AND match_id NOT IN (SELECT match_id FROM lake_matches)
+        GROUP BY match_id""")
+    starts = "starts"
     for table, kind in MATCH_LEVEL.items():
         if table == "matches":
             continue
@@ -207,8 +215,11 @@ def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         rows = con.execute(f"SELECT {player}, year, month, count(*), CAST(sum(hash({select})) AS VARCHAR) "
                            f"FROM lake_{table} GROUP BY ALL").fetchall()
         for player_value, year, month, count, digest in rows:
-            if year is None:
-                continue  # no time: cannot be partitioned (the loader always sets it)
+            if year is None:  # the loader always sets these times: a file written by something else
+                what = PER_OWNER.get(table, "match start time")
+                raise ExportFailedError(f"lake export: {count} row(s) of raw.{table} have no {what} (player "
+                                        f"{player_value}), so they have no partition; nothing was changed. Reload "
+                                        "the player's documents with halo load.")
             out[_partition_dir(table, player_value, year, month)] = f"{count}:{digest}:{schema}"
     return out
 
@@ -378,8 +389,14 @@ def _attach_players(con: duckdb.DuckDBPyConnection, players: list) -> tuple[list
                 raise DatabaseBusyError(
                     f"player database of {player.gamertag!r} {player.database} is busy: a halo load or build holds "
                     "it for writing. Run halo lake again when it has finished.") from exc
-            raise
-        xuid, digest = player_fingerprint(con, alias)
+            raise ExportFailedError(f"lake export: player database {player.database} cannot be opened ({exc}); "
+                                    "nothing was changed.") from exc
+        try:
+            xuid, digest = player_fingerprint(con, alias)
+        except (duckdb.Error, ValueError) as exc:
+            raise ExportFailedError(f"lake export: player database {player.database} cannot be read as a player's "
+                                    f"file ({exc}); nothing was changed. Check the file (halo build --player "
+                                    f"{player.gamertag!r} says more) or move it out of players/.") from exc
         fingerprints[str(xuid)] = digest
         owners.append((alias, xuid, _tables_of(con, alias)))
     return owners, fingerprints

@@ -96,7 +96,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert outcome.success, outcome.errors
     from pyspark.sql import SparkSession
 
-    return {"root": root, "owners": owners, "session": SparkSession.getActiveSession(), "outcome": outcome}
+    # the session build_spark started, which dbt used (getOrCreate returns the running one)
+    return {"root": root, "owners": owners, "session": SparkSession.builder.getOrCreate(), "outcome": outcome}
 
 
 def test_spark_tracks_every_owner_of_the_lake(built: dict) -> None:

@@ -2,7 +2,7 @@
 """Bootstrap: `python3 run.py demo` sets everything up and runs the demo; `python3 run.py test` runs the tests.
 
 Needs only Python 3.11+: it creates `.venv/` beside this file, installs the project
-into it (pinned dbt-core 1.11.x, dbt-duckdb, duckdb, polars, pydantic, spnkr) and
+into it (pinned dbt-core 1.11.x, dbt-duckdb, duckdb, polars, pydantic, spnkr; pyspark and dbt-spark) and
 runs the command inside it. Nothing is installed globally.
 """
 
@@ -34,7 +34,7 @@ def ensure_venv() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("installing the project and its dependencies (first run only)", flush=True)
     subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,spark]"], check=True)
     STAMP.write_text(wanted)
 
 
@@ -47,12 +47,32 @@ def ensure_chromium() -> None:
               "the docs-site browser test will be skipped", flush=True)
         return
     print("installing Debian's chromium for the docs-site browser test", flush=True)
+    if not apt_install("chromium"):
+        print("could not install chromium: the docs-site browser test will be skipped", flush=True)
+
+
+def ensure_java() -> None:
+    """The Spark target's test runs Spark in the test process, on a Java 17 runtime: Debian's headless JRE when we can
+    install it (root + apt), as for Chromium."""
+    if shutil.which("java") or os.environ.get("JAVA_HOME"):
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("Java not installed and cannot be installed here (needs root and apt-get): "
+              "the Spark target's tests will be skipped", flush=True)
+        return
+    print("installing Debian's openjdk-17-jre-headless for the Spark target", flush=True)
+    if not apt_install("openjdk-17-jre-headless"):
+        print("could not install openjdk-17-jre-headless: the Spark target's tests will be skipped", flush=True)
+
+
+def apt_install(package: str) -> bool:
+    """apt-get install, with one `apt-get update` when the package lists are stale."""
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    if subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, **quiet).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, **quiet)
-        if subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=env, **quiet).returncode != 0:
-            print("could not install chromium: the docs-site browser test will be skipped", flush=True)
+    if subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, **quiet).returncode == 0:
+        return True
+    subprocess.run(["apt-get", "update", "-qq"], env=env, **quiet)
+    return subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, **quiet).returncode == 0
 
 
 def main() -> int:
@@ -61,11 +81,13 @@ def main() -> int:
     ensure_venv()
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     if command == "setup":
+        ensure_java()
         return 0
     if command == "demo":
         return subprocess.run([str(BIN / "halo"), "demo", *rest], cwd=ROOT, env=env).returncode
     if command == "test":
         ensure_chromium()
+        ensure_java()
         # test files run on two processes (pytest-xdist; a file's tests stay together, they share its builds), in
         # the order tests/conftest.py gives them (the slowest first), not re-sorted by how many tests they have
         workers = ["-n", str(min(2, os.cpu_count() or 1)), "--dist", "loadfile", "--no-loadscope-reorder"]

@@ -39,11 +39,11 @@ def pytest_configure(config: pytest.Config) -> None:
 # alone at the end. Only the order of files changes; the order of the tests in a file stays. The order comes from
 # `pytest --durations=0 tests/<file>.py` runs on a busy 2-core machine (rough: only the order matters); a file not
 # listed runs after these.
-SLOWEST_FIRST = ("test_sync.py", "test_sync_shared.py", "test_demo_e2e.py", "test_warehouse_target.py",
-                 "test_marts_owners.py", "test_accepted_builds.py", "test_marts.py", "test_export_restore.py",
-                 "test_load_order.py", "test_report.py", "test_missing_names.py", "test_build_safety.py",
-                 "test_resources.py", "test_one_load.py", "test_ownership.py", "test_paths.py", "test_terminal.py",
-                 "test_lake.py", "test_metadata_dbt.py", "test_dbt_shell.py")
+SLOWEST_FIRST = ("test_spark_target.py", "test_sync.py", "test_sync_shared.py", "test_demo_e2e.py",
+                 "test_warehouse_target.py", "test_marts_owners.py", "test_accepted_builds.py", "test_marts.py",
+                 "test_export_restore.py", "test_load_order.py", "test_report.py", "test_missing_names.py",
+                 "test_build_safety.py", "test_resources.py", "test_one_load.py", "test_ownership.py", "test_paths.py",
+                 "test_terminal.py", "test_lake.py", "test_metadata_dbt.py", "test_dbt_shell.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -52,3 +52,7 @@ class CredentialsMissingError(UsageError):
 
 class ExportFailedError(HaloError):
     """Writing an export failed (disk full, read-only folder): nothing of it was kept (exit 1)."""
+
+
+class SparkUnavailableError(ResourceError):
+    """The spark target cannot start here: no Java runtime or no pyspark."""

@@ -222,6 +222,10 @@
 {#- is_incremental() for models materialized `halo_incremental` (dbt's own is_incremental() only knows
     `incremental`): the same test, the relation exists as a table and this is no full refresh. -#}
 {% macro halo_is_incremental() -%}
+  {#- Spark: halo_incremental builds the whole model each run (macros/materializations/spark.sql) -#}
+  {%- if target.type == 'spark' -%}
+    {{ return(False) }}
+  {%- endif -%}
   {%- if model.config.materialized != 'halo_incremental' -%}
     {{ return(is_incremental()) }}
   {%- endif -%}

@@ -140,61 +140,7 @@ candidates as (
       and deaths.event_id not in (select death_event_id from simultaneous_pairs)
 ),
 
-{% for round in range(1, rounds + 1) %}
-open_{{ round }} as (
-    select *
-    from candidates
-    {% if round > 1 %}
-    where kill_event_id not in (select kill_event_id from pairs_{{ round - 1 }})
-      and death_event_id not in (select death_event_id from pairs_{{ round - 1 }})
-    {% endif %}
-),
-
--- the best remaining death of each kill and the best remaining kill of each death: (opponent first, smallest
--- gap, earliest event) is unique per event (event indexes are), so a min over that key (one number:
--- kill_pairing_choice) picks exactly what a row_number() = 1 over the same order would, with a hash aggregate
--- instead of a sort
-best_death_{{ round }} as (
-    select
-        kill_event_id,
-        min({{ kill_pairing_choice('team_preference', 'gap_ms', 'death_index') }}) as choice
-    from open_{{ round }}
-    group by kill_event_id
-),
-
-best_kill_{{ round }} as (
-    select
-        death_event_id,
-        min({{ kill_pairing_choice('team_preference', 'gap_ms', 'kill_index') }}) as choice
-    from open_{{ round }}
-    group by death_event_id
-),
-
-pairs_{{ round }} as (
-    {% if round > 1 %}
-    select * from pairs_{{ round - 1 }}
-    union all
-    {% endif %}
-    select
-        open_{{ round }}.match_id,
-        open_{{ round }}.kill_event_id,
-        open_{{ round }}.death_event_id,
-        open_{{ round }}.killer_xuid,
-        open_{{ round }}.victim_xuid,
-        open_{{ round }}.time_ms,
-        open_{{ round }}.is_opponent
-    from open_{{ round }}
-    inner join best_death_{{ round }}
-        on best_death_{{ round }}.kill_event_id = open_{{ round }}.kill_event_id
-        and best_death_{{ round }}.choice = {{ kill_pairing_choice(
-            'open_' ~ round ~ '.team_preference', 'open_' ~ round ~ '.gap_ms', 'open_' ~ round ~ '.death_index') }}
-    inner join best_kill_{{ round }}
-        on best_kill_{{ round }}.death_event_id = open_{{ round }}.death_event_id
-        and best_kill_{{ round }}.choice = {{ kill_pairing_choice(
-            'open_' ~ round ~ '.team_preference', 'open_' ~ round ~ '.gap_ms', 'open_' ~ round ~ '.kill_index') }}
-),
-
-{% endfor %}
+{{ kill_pairing_rounds(rounds) }}
 paired as (
     select * from simultaneous_pairs
     union all

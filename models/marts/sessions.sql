@@ -32,7 +32,8 @@ final as (
         experience,
         started_at,
         ended_at,
-        {{ dbt.datediff('started_at', 'ended_at', 'millisecond') }} / 1000.0 as duration_s,
+        -- a double on every engine (1000.0 is a DECIMAL literal: Spark would make the quotient a decimal)
+        cast({{ dbt.datediff('started_at', 'ended_at', 'millisecond') }} as {{ type_double() }}) / 1000 as duration_s,
         matches,
         wins,
         losses,

@@ -20,8 +20,8 @@ renamed as (
         clearance_id,
         ----------  strings
         season_id as season_path,
-        -- 'Csr/Seasons/CsrSeason9-1.json' -> 'CsrSeason9-1'
-        nullif(regexp_replace(regexp_replace(season_id, '^.*/', ''), '\.json$', ''), '') as csr_season_key,
+        -- 'Csr/Seasons/CsrSeason9-1.json' -> 'CsrSeason9-1' ([.]: no backslash, Spark SQL unescapes it in literals)
+        nullif(regexp_replace(regexp_replace(season_id, '^.*/', ''), '[.]json$', ''), '') as csr_season_key,
         ----------  codes
         lifecycle_mode,
         game_variant_category,

@@ -25,7 +25,8 @@ def test_version_and_bare_halo() -> None:
     assert (proc.returncode, proc.stdout.strip()) == (0, f"halo {version}")
     bare = halo()
     assert bare.returncode == 0
-    assert bare.stdout.startswith("usage: halo ") and "{load,build,sync,demo,export,stats,sql,docs}" in bare.stdout
+    assert bare.stdout.startswith("usage: halo ")
+    assert "{load,build,lake,sync,demo,export,stats,report,sql,docs}" in bare.stdout
 
 
 def test_every_option_has_help_text() -> None:

@@ -58,6 +58,8 @@ def test_every_player_built_and_summarised(demo: tuple[Path, subprocess.Complete
         line = next(line for line in proc.stdout.splitlines() if line.startswith(f"{gamertag}: "))
         assert line.startswith(f"{gamertag}: full build ok in ") and " tests passed, 0 failed" in line
         assert "nemesis:" in proc.stdout and "best teammate:" in proc.stdout
+        report = player_db_path(gamertag, root).parent / "report.html"  # halo report's page (tests/test_report.py)
+        assert f"report of {gamertag}: {report}  (open it in a browser" in proc.stdout and report.is_file()
     assert "docs site:" in proc.stdout
     assert (root / "warehouse" / "metadata.duckdb").is_file()
 

@@ -8,9 +8,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from loader.cli.console import err, out
 from loader.cli.exits import EXIT_OK, EXIT_REJECTED
-from loader.core.paths import metadata_db_path, player_db_path
+from loader.cli.lake import report_lake
+from loader.core.paths import metadata_db_path, player_db_path, warehouse_db_path
 from loader.warehouse.assets import missing_assets
-from loader.warehouse.build import build_players
+from loader.warehouse.build import build_players, build_warehouse
 from loader.warehouse.dbt_runner import BuildOutcome
 from loader.warehouse.players import built_match_count, tracked_players
 
@@ -28,6 +29,8 @@ def report(outcome: BuildOutcome) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.warehouse:
+        return run_warehouse(args)
     players = None if args.all else args.player
     expected = len(args.player) if players is not None else len(tracked_players())
     # a bar for several players (on a terminal), above the line each player prints as it finishes
@@ -68,3 +71,20 @@ def report_missing_names(databases: list[Path]) -> None:
         err.print(f"  {kind}: {', '.join(ids)}", markup=False)
     err.print("  get them with `halo sync` (it fetches missing assets), or load the asset files "
               "(`halo load reference FILES`), then run halo build again")
+
+
+def run_warehouse(args: argparse.Namespace) -> int:
+    """`halo build --warehouse`: the metadata (when it changed), the lake (when a player changed), one dbt build."""
+    metadata, lake, outcome = build_warehouse(full=args.full)
+    if metadata is not None:
+        report(metadata)
+    if lake is not None:
+        report_lake(lake)
+    if outcome is None:
+        return EXIT_REJECTED
+    report(outcome)
+    if outcome.success:
+        out.print(f"warehouse: {outcome.models} models, {outcome.tests_passed} tests ok, {outcome.tests_failed} "
+                  f"failed, {lake.players if lake else 0} players in {warehouse_db_path()} ({outcome.seconds:.1f} s)",
+                  markup=False)
+    return EXIT_OK if outcome.success else EXIT_REJECTED

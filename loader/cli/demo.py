@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"  nemesis: {s.nemesis} (killed you {s.nemesis_kills} times)")
         if s.best_teammate:
             out.print(f"  best teammate: {s.best_teammate} ({s.best_teammate_win_rate:.0%} wins together)")
+    for report in result.reports:
+        out.print(f"report of {report.gamertag}: {report.page}  (open it in a browser; halo report --player "
+                  f"{report.gamertag!r} rewrites it)", markup=False)
     root_players = root / "players"
     out.print(f"player databases: {root_players}/<player-dir>/stats.duckdb")
     out.print(f"season archives:  {root_players}/<player-dir>/archive/season=<season>/")

@@ -17,7 +17,7 @@ from loader.cli.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_of
 from loader.core.errors import HaloError
 
 COMMAND_MODULES = {"load": "load", "build": "build", "docs": "docs", "export": "export", "demo": "demo",
-                   "sync": "sync", "sql": "sql", "stats": "stats"}
+                   "sync": "sync", "sql": "sql", "stats": "stats", "lake": "lake", "report": "report"}
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -54,8 +54,14 @@ def build_parser() -> ArgumentParser:
     who = build.add_mutually_exclusive_group(required=True)
     who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
     who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    who.add_argument("--warehouse", action="store_true",
+                     help="every tracked player in one database, HALO_DATA_DIR/warehouse/warehouse.duckdb, from the "
+                          "Parquet lake (halo lake first when a player changed)")
     build.add_argument("--full", action="store_true",
                        help="rebuild everything from the raw layer (dbt build --full-refresh: every model and test)")
+
+    commands.add_parser("lake", help="export every tracked player's raw layer to the Parquet lake "
+                                     "(HALO_DATA_DIR/warehouse/lake; only what changed is rewritten)")
 
     sync = commands.add_parser("sync", help="fetch new matches from the Halo Infinite API (SPNKr) and load them")
     sync_who = sync.add_mutually_exclusive_group(required=True)
@@ -75,6 +81,15 @@ def build_parser() -> ArgumentParser:
 
     stats = commands.add_parser("stats", help="one screen of a player's record from the built marts")
     stats.add_argument("--player", required=True, help="the player's gamertag")
+
+    report = commands.add_parser("report", help="a self-contained HTML page of charts per player, from the marts")
+    report_who = report.add_mutually_exclusive_group(required=True)
+    report_who.add_argument("--player", nargs="+", metavar="GAMERTAG", help="one or more gamertags")
+    report_who.add_argument("--all", action="store_true", help="every player under HALO_DATA_DIR/players")
+    report.add_argument("--out", type=Path, metavar="DIR",
+                        help="write <player-dir>.html into DIR (default: players/<player-dir>/report.html)")
+    report.add_argument("--lang", choices=("en", "fr"), default="en", help="words and medal names (default en)")
+    report.add_argument("--png", action="store_true", help="also a PNG of the summary charts, beside the page")
 
     sql = commands.add_parser("sql", help="run a read-only SQL query on a player's warehouse (metadata as `meta`)")
     sql.add_argument("--player", required=True, help="the player's gamertag")

@@ -45,6 +45,15 @@ def _status(player: PlayerReport) -> str:
     return "ok"
 
 
+def shared_text(player: PlayerReport) -> str:
+    """What a player's sync took from other tracked players' databases instead of asking the API."""
+    counts = [f"{player.shared.get(part, 0)} {name}" for part, name in
+              (("stats", "match stats"), ("skill", "match skill"), ("film", "film highlights"))]
+    absent = f"; {player.shared_absent} films/skill their syncs were told do not exist" if player.shared_absent else ""
+    return (f"taken from other tracked players' databases: {', '.join(counts)}{absent}: "
+            f"{player.calls_saved} API calls saved")
+
+
 def print_report(report: SyncReport) -> None:
     table = Table(title="halo sync", title_justify="left")
     for column in ("player", "new", "matches", "skill", "films", "no film", "unavailable", "failed", "rejected",
@@ -60,6 +69,8 @@ def print_report(report: SyncReport) -> None:
             err.print(f"[red]{p.gamertag}:[/red] {p.error}")
         if p.recovered_files:
             out.print(f"{p.gamertag}: loaded {p.recovered_files} files left in the inbox by an interrupted sync")
+        if p.calls_saved:
+            out.print(f"{p.gamertag}: {shared_text(p)}")
         if p.career_rank:
             out.print(f"{p.gamertag}: career rank snapshot taken")
         for mid, error in sorted(p.failed.items()):
@@ -74,6 +85,7 @@ def print_report(report: SyncReport) -> None:
                   f"(not asked again), {len(ref.failed)} failed (retried next sync)")
     for line in ref.failed + ref.rejected + ([ref.error] if ref.error else []):
         err.print(f"reference: {line}")
-    out.print(f"{report.requests} requests ({report.retries} retried) in {report.seconds:.1f} s")
+    saved = f"; {report.calls_saved} calls saved by shared matches" if report.calls_saved else ""
+    out.print(f"{report.requests} requests ({report.retries} retried) in {report.seconds:.1f} s{saved}")
     if report.auth_error:
         error_line(report.auth_error)

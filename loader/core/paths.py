@@ -12,6 +12,7 @@ from loader.core.settings import settings
 
 PLAYER_DB_NAME = "stats.duckdb"
 METADATA_DB_NAME = "metadata.duckdb"
+WAREHOUSE_DB_NAME = "warehouse.duckdb"  # every tracked player in one database (the dbt `warehouse` target)
 # The folders (in /dev/shm or the temporary folder) where a load's parsing workers leave their result files:
 # `halo-load-<pid>-<random>` (loader.ingest.load_matches.result_dir).
 RESULT_DIR_PREFIX = "halo-load-"
@@ -66,6 +67,10 @@ def player_db_path(gamertag: str, root: Path | None = None) -> Path:
 
 def metadata_db_path(root: Path | None = None) -> Path:
     return (root or data_dir()) / "warehouse" / METADATA_DB_NAME
+
+
+def warehouse_db_path(root: Path | None = None) -> Path:
+    return (root or data_dir()) / "warehouse" / WAREHOUSE_DB_NAME
 
 
 def remove_stale_result_dirs(base: str, prefix: str = RESULT_DIR_PREFIX) -> None:

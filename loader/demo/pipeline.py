@@ -11,6 +11,7 @@ from loader.core.paths import player_db_path
 from loader.demo import generate_demo
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
+from loader.report.page import ReportFiles, report_player
 from loader.warehouse.build import build_players
 from loader.warehouse.dbt_runner import BuildOutcome, DbtProject
 
@@ -37,6 +38,7 @@ class DemoResult:
     builds: list[BuildOutcome]
     docs: BuildOutcome | None
     summaries: list[PlayerSummary]
+    reports: list[ReportFiles]
     rejected: int
     seconds: float
 
@@ -81,6 +83,8 @@ def run_demo(root: Path, players: int = 3, matches_per_player: int = 300, seed: 
     metadata, builds = build_players(gamertags, root)
     docs_outcome = DbtProject(root).docs_generate(player_db_path(gamertags[0], root)) if docs else None
     summaries = [summarise_player(b.name, player_db_path(b.name, root)) for b in builds if b.success]
-    return DemoResult(source, metadata, builds, docs_outcome, summaries, rejected, time.perf_counter() - started)
+    reports = [report_player(b.name, root=root) for b in builds if b.success]  # players/<player-dir>/report.html
+    return DemoResult(source, metadata, builds, docs_outcome, summaries, reports, rejected,
+                      time.perf_counter() - started)
 
 

@@ -7,13 +7,15 @@ Per player:
    unless a match remembered as failed has not been reached yet (then it walks
    on until it has passed every failed match, or the history ends);
 3. remember the new matches as pending (`sync_state.json`) before fetching any;
-4. per match: stats, then skill (the match's humans) and the film highlight
+4. take what other tracked players' databases already hold of these matches (`loader.sync.shared`: stats,
+   skill, film, and films or skill the API told their syncs it does not have) instead of asking the API;
+5. per match, what is still needed: stats, then skill (the match's humans) and the film highlight
    chunk; a match leaves `pending` when every part is either written to the
    inbox or known to be absent (404 film/skill are recorded, never retried);
-5. the gamertags of the new matches' humans not known yet (profile lookups in
+6. the gamertags of the new matches' humans not known yet (profile lookups in
    batches of PROFILE_BATCH XUIDs; a lookup that fails is a note, never retried);
-6. the career rank, when matches were loaded or none was ever taken;
-7. load the inbox with `halo load matches`' loader, then delete what it read.
+7. the career rank, when matches were loaded or none was ever taken;
+8. load the inbox with `halo load matches`' loader, then delete what it read.
 
 Then, once for all players: reference assets (maps, playlists, map-mode pairs,
 game variants) that their matches reference and the metadata database lacks,
@@ -45,6 +47,7 @@ from loader.sync.client import (
     get_tokens,
     new_session,
 )
+from loader.sync.shared import ABSENCE_CALLS, CALLS, Absent, Taken, Unreadable, shared_parts
 from loader.sync.store import (
     INBOX_NAME,
     PlayerDocuments,
@@ -95,6 +98,9 @@ class PlayerReport:
     films_loaded: int = 0
     career_rank: bool = False
     gamertags_fetched: int = 0      # players asked of the profile service
+    shared: dict[str, int] = field(default_factory=dict)   # part -> taken from other tracked players' databases
+    shared_absent: int = 0          # films/skill other players' syncs were told do not exist
+    calls_saved: int = 0            # API requests those would have cost
     without_film: list[str] = field(default_factory=list)
     without_skill: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
@@ -126,6 +132,10 @@ class SyncReport:
     retries: int = 0
     seconds: float = 0.0
 
+    @property
+    def calls_saved(self) -> int:
+        return sum(p.calls_saved for p in self.players)
+
 
 def match_key(value: str | UUID) -> str:
     return str(UUID(str(value)))
@@ -144,6 +154,8 @@ class PlayerSync:
         self.xuid: int | None = None
         self.docs = PlayerDocuments()
         self.new_humans: set[str] = set()
+        self.taken: dict[str, set[str]] = {}          # match id -> parts taken from other players' databases
+        self.shared_humans: dict[str, list[str]] = {}  # humans of a match whose stats were taken
         self._flushed = time.monotonic()
 
     async def run(self) -> None:
@@ -176,6 +188,7 @@ class PlayerSync:
         for mid in new:
             self.state.pending.setdefault(mid, {"attempts": 0, "error": None})
         self.state.save(self.folder)      # before any fetch: an interrupted sync resumes these
+        self.take_shared(list(self.state.pending))
         await self.fetch_matches(list(self.state.pending))
         await self.fetch_gamertags()
         await self.fetch_career_rank()
@@ -249,6 +262,10 @@ class PlayerSync:
             start += len(results)
 
     def needed(self, mid: str) -> list[str]:
+        taken = self.taken.get(mid, set())
+        return [part for part in self._missing(mid) if part not in taken]
+
+    def _missing(self, mid: str) -> list[str]:
         parts = []
         if mid not in self.docs.stats:
             parts.append("stats")
@@ -257,6 +274,32 @@ class PlayerSync:
         if mid not in self.docs.film and mid not in self.state.without_film:
             parts.append("film")
         return parts
+
+    def take_shared(self, match_ids: Sequence[str]) -> None:
+        """Write to the inbox what other tracked players' databases hold of these matches (see
+        `loader.sync.shared`); record the films/skill their syncs were told do not exist."""
+        wanted = {mid: set(parts) for mid in match_ids if (parts := self.needed(mid))}
+        if not wanted or self.xuid is None:
+            return
+        report = self.report
+        for found in shared_parts(self.root, self.database, wanted, f"xuid({self.xuid})"):
+            if isinstance(found, Unreadable):
+                report.notes.append(f"{found.source}'s {found.path.name} could not be read for shared matches "
+                                    f"({found.why}): asked the API instead")
+                continue
+            self.taken.setdefault(found.match_id, set()).add(found.part)
+            if isinstance(found, Absent):
+                self.no_part(found.match_id, found.part, found.why)
+                report.shared_absent += 1
+                report.calls_saved += ABSENCE_CALLS
+                continue
+            assert isinstance(found, Taken)
+            write_atomic(self.inbox, found.name, found.body)
+            if found.part == "stats":
+                self.shared_humans[found.match_id] = _humans(found.body)
+                self.new_humans.update(self.shared_humans[found.match_id])
+            report.shared[found.part] = report.shared.get(found.part, 0) + 1
+            report.calls_saved += CALLS[found.part]
 
     async def fetch_matches(self, match_ids: Sequence[str]) -> None:
         gate = asyncio.Semaphore(self.api.options.concurrency)
@@ -272,6 +315,9 @@ class PlayerSync:
 
     async def fetch_match(self, mid: str) -> None:
         parts = self.needed(mid)
+        if not parts:   # all taken from other tracked players' databases
+            self.state.pending.pop(mid, None)
+            return
         client = self.api.client
         if "stats" in parts:
             try:
@@ -288,6 +334,8 @@ class PlayerSync:
             self.report.stats_fetched += 1
             humans = _humans(body)
             self.new_humans.update(humans)
+        elif mid in self.shared_humans:
+            humans = self.shared_humans[mid]
         else:
             humans = human_players(self.database, mid)
         jobs = {}
@@ -372,7 +420,8 @@ class PlayerSync:
             self.report.gamertags_fetched += len(batch)
 
     async def fetch_career_rank(self) -> None:
-        due = self.state.career_rank_due or self.docs.career_ranks == 0 or self.report.stats_fetched > 0
+        added = self.report.stats_fetched + self.report.shared.get("stats", 0)
+        due = self.state.career_rank_due or self.docs.career_ranks == 0 or added > 0
         if not due:
             return
         self.state.career_rank_due = True   # until a snapshot is written

@@ -11,10 +11,11 @@ import duckdb
 
 from loader.core.duckdb_files import building, connect_for_writing, require_metadata_db
 from loader.core.errors import DatabaseBusyError, ResourceError
-from loader.core.paths import data_dir, player_db_path
+from loader.core.paths import data_dir, player_db_path, warehouse_db_path
 from loader.core.resources import refusal, refusals, write_text_replacing
 from loader.core.settings import settings
 from loader.warehouse.dbt_runner import METADATA_FINGERPRINT_NAME, BuildOutcome, DbtProject, target_dir
+from loader.warehouse.lake import LakeResult, create_lake_views, export_lake_locked, lake_dir, lake_lock
 from loader.warehouse.players import PlayerFile, tracked_players
 
 # Raw tables added after the first player databases were written (a database loaded before has none of them).
@@ -206,3 +207,35 @@ def build_players(
         slots.close()
         slots.join_thread()
     return metadata, outcomes  # type: ignore[return-value]
+
+
+@refusals("halo build --warehouse")
+def build_warehouse(root: Path | None = None, full: bool = False, project: DbtProject | None = None
+                    ) -> tuple[BuildOutcome | None, LakeResult | None, BuildOutcome | None]:
+    """Every tracked player's marts in one database: the metadata when it changed, the lake when a player (or the
+    reference data) changed (`export_lake` finds out itself, reading nothing else when nothing did), the raw views
+    over the lake, then one `dbt build --target warehouse`. (metadata outcome, lake export, warehouse outcome);
+    the later ones are None when an earlier step failed."""
+    root = root or data_dir()
+    project = project or DbtProject(root)
+    metadata = build_metadata_if_changed(project, root)
+    if metadata is not None and not metadata.success:
+        return metadata, None, None
+    database = warehouse_db_path(root)
+    what = "warehouse database"
+    lake = None
+    try:
+        with lake_lock(root):  # the lake and the warehouse: one export or warehouse build at a time
+            lake = export_lake_locked(root)
+            busy = busy_outcome("warehouse", database, what)
+            if busy is not None:
+                return metadata, lake, busy
+            con = connect_for_writing(database, what)
+            try:
+                create_lake_views(con, lake_dir(root))
+            finally:
+                con.close()
+            outcome = stop_if_refused(project.build_warehouse(full=full))
+    except DatabaseBusyError as exc:
+        return metadata, lake, BuildOutcome(name="warehouse", errors=[str(exc)])
+    return metadata, lake, outcome

@@ -115,14 +115,14 @@ def target_dir() -> Path:
     return PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
 
 
-def write_run_results(result: object) -> None:
+def write_run_results(result: object, folder: Path | None = None) -> None:
     """target/run_results.json of an in-process run (dbt's own file, skipped with --no-write-json).
 
     Written to a temporary name and renamed: parallel build workers write it too, and a reader never sees a
     half-written file (the last player's results win)."""
     run = getattr(result, "result", None)
     if run is not None and hasattr(run, "write"):
-        path = target_dir()
+        path = folder or target_dir()
         path.mkdir(parents=True, exist_ok=True)
         partial = path / f"run_results.json.{os.getpid()}.tmp"
         run.write(str(partial))
@@ -191,6 +191,7 @@ def summarise(name: str, result: object, started: float) -> BuildOutcome:
 # HALO_BUILD_FULL=1, or `dbt build` from the shell). A failed update falls back to a full build.
 BUILD_STATE_NAME = "build.state"
 METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: the reference data last built
+WAREHOUSE_STATE_NAME = "warehouse.state"  # beside warehouse.duckdb: what its last full build was built by
 UPDATE_SELECT = ("config.materialized:halo_table", "config.materialized:halo_incremental",
                  "config.materialized:halo_external")
 # dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution. An
@@ -285,6 +286,30 @@ def load_manifest(data: bytes) -> object:
     return Manifest(**pickle.loads(data))
 
 
+def parse_project(target: str, target_path: Path | None = None) -> object:
+    """`dbt parse` for `target`, in-process: the parsed manifest.
+
+    The same profile values for every parse, whatever the data folder: dbt keys its partial-parse state
+    (partial_parse.msgpack in the target folder, still written; manifest.json is not) on the connection settings, so
+    a later halo process, for any player and any HALO_DATA_DIR, parses only what changed (~1.5 s instead of ~6 s).
+    Nothing is opened at parse time and no model reads these paths; builds set the real ones.
+    """
+    from dbt.cli.main import dbtRunner
+
+    parse_root = PROJECT_DIR / ".halo-parse"
+    extra = ("--target-path", str(target_path)) if target_path is not None else ()
+    with environment(HALO_DATA_DIR=str(parse_root), HALO_PLAYER_DB=str(parse_root / PLAYER_DB_NAME),
+                     HALO_ARCHIVE_DIR=str(parse_root / "archive")):
+        log = InfoLog()
+        try:
+            result = dbtRunner(callbacks=[log]).invoke(dbt_args("parse", target, *extra, *lean_flags()))
+        finally:
+            log.close()
+    if not result.success:
+        raise RuntimeError(f"dbt parse failed: {result.exception}")
+    return result.result
+
+
 class DbtProject:
     """The dbt project, parsed once for the player target and reused for every player."""
 
@@ -337,23 +362,7 @@ class DbtProject:
     def manifest(self) -> object:
         """Parse the project for the player target once."""
         if self._manifest is None:
-            from dbt.cli.main import dbtRunner
-
-            # The same profile values for every parse, whatever the data folder: dbt keys its partial-parse state
-            # (target/partial_parse.msgpack, still written; manifest.json is not) on the connection settings, so a
-            # later halo process, for any player and any HALO_DATA_DIR, parses only what changed (~1.5 s instead of
-            # ~6 s). Nothing is opened at parse time and no model reads these paths; builds set the real ones.
-            parse_root = PROJECT_DIR / ".halo-parse"
-            with environment(HALO_DATA_DIR=str(parse_root), HALO_PLAYER_DB=str(parse_root / PLAYER_DB_NAME),
-                             HALO_ARCHIVE_DIR=str(parse_root / "archive")):
-                log = InfoLog()
-                try:
-                    result = dbtRunner(callbacks=[log]).invoke(dbt_args("parse", "player", *lean_flags()))
-                finally:
-                    log.close()
-            if not result.success:
-                raise RuntimeError(f"dbt parse failed: {result.exception}")
-            self._manifest = result.result
+            self._manifest = parse_project("player")
             # fingerprinted and kept (dump_manifest, 30 ms) as parsed: a run mutates the manifest's nodes (compiled SQL,
             # relation names)
             self._fingerprint = manifest_fingerprint(self._manifest)
@@ -426,6 +435,48 @@ class DbtProject:
         outcome.mode = "update" if update else "full"
         if outcome.success and not update and not extra:
             write_text_replacing(state, self.fingerprint())  # never a half-written file (disk full)
+        return outcome
+
+    def build_warehouse(self, full: bool = False) -> BuildOutcome:
+        """`dbt build --target warehouse`: every mart of every tracked player in HALO_DATA_DIR/warehouse/
+        warehouse.duckdb, from the lake (the raw views exist: build.build_warehouse creates them).
+
+        Its own parse and target folder (target/warehouse/: its partial-parse state, compiled SQL and
+        run_results.json), as the metadata build. A full build (`--full-refresh`) when asked, when the warehouse was
+        never built successfully or was built by another project version or against other reference data (the
+        state file beside it, as for players); else an update, as for a player: the tables, incremental marts (the
+        changed matches) and the season archive.
+        """
+        from dbt.cli.main import dbtRunner
+
+        started = time.perf_counter()
+        folder = target_dir() / "warehouse"
+        state = self.root / "warehouse" / WAREHOUSE_STATE_NAME
+        # its own parse (the player target's names every relation in database `stats`), in its own target folder
+        manifest = parse_project("warehouse", folder)
+        stamp = metadata_db_path(self.root).parent / METADATA_FINGERPRINT_NAME
+        fingerprint = f"{manifest_fingerprint(manifest)}:{stamp.read_text().strip() if stamp.exists() else ''}"
+        full = full or settings.build_full or not state.exists() or state.read_text().strip() != fingerprint
+        threads = settings.dbt_threads or PLAYER_THREADS
+        options = ("--target-path", str(folder), "--threads", str(threads), *lean_flags())
+        if full:
+            args = dbt_args("build", "warehouse", "--exclude-resource-type", "unit_test", "--exclude",
+                            "tag:reference_data", "--full-refresh", *options)
+        else:  # an update, as a player's: the models holding data, not the views, no tests (BUILD_STATE_NAME)
+            args = dbt_args("run", "warehouse", "--select", *UPDATE_SELECT, *options)
+        with environment(HALO_DATA_DIR=str(self.root)):
+            log = InfoLog()
+            try:
+                state.unlink(missing_ok=True)  # a failed build must not leave an old state behind
+                result = dbtRunner(manifest=manifest, callbacks=[log]).invoke(args)
+            finally:
+                log.close()
+                release_duckdb()
+        write_run_results(result, folder)
+        outcome = summarise("warehouse", result, started)
+        outcome.mode = "full" if full else "update"
+        if outcome.success:
+            write_text_replacing(state, fingerprint)
         return outcome
 
     def docs_generate(self, player_db: Path) -> BuildOutcome:

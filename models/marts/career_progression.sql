@@ -1,5 +1,6 @@
 -- One row per observation of an owner's career rank, with the rank's title, tier and XP. A snapshot belongs to the
--- owner whose player id is its spartan_id; in a warehouse of one owner, every snapshot is that owner's (the loader
+-- owner whose raw layer holds it (the lake's owner_xuid; a player's file: its owner), else the owner whose player id
+-- is its spartan_id; in a warehouse of one owner, every snapshot is that owner's (the loader
 -- writes a player's own rank into their own file; docs/definitions.md#owner).
 with
 
@@ -22,7 +23,7 @@ ranks as (
 
 final as (
     select
-        coalesce(owners.owner_xuid, case when single_owner.owners = 1 then single_owner.owner_xuid end)
+        coalesce(snapshots.owner_xuid, owners.owner_xuid, case when single_owner.owners = 1 then single_owner.owner_xuid end)
             as owner_xuid,
         snapshots.snapshot_id,
         snapshots.observed_at,

@@ -40,7 +40,9 @@ final as (
         snapshots.all_time_max_sub_tier
     from snapshots
     inner join owner
+        -- the owner's own entry of the owner's own response (another tracked player's entry in it is not theirs)
         on owner.xuid = snapshots.xuid
+        and owner.xuid = coalesce(snapshots.owner_xuid, snapshots.xuid)
     left join playlists
         on playlists.playlist_asset_id = snapshots.playlist_asset_id
 )

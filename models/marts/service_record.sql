@@ -1,9 +1,6 @@
--- One row per service record loaded: the owner's lifetime totals as the API reported them at that time.
+-- One row per service record loaded: the owner's lifetime totals as the API reported them at that time. The owner
+-- is the one whose raw layer holds the record (stg_halo__service_record_snapshots.owner_xuid).
 with
-
-owner as (
-    select * from {{ ref('stg_halo__owner') }}
-),
 
 snapshots as (
     select * from {{ ref('stg_halo__service_record_snapshots') }}
@@ -11,7 +8,7 @@ snapshots as (
 
 final as (
     select
-        owner.xuid as owner_xuid,
+        snapshots.owner_xuid,
         snapshots.snapshot_id,
         snapshots.observed_at,
         snapshots.observed_at_source,
@@ -49,7 +46,8 @@ final as (
         snapshots.spawns,
         snapshots.objectives_completed
     from snapshots
-    cross join owner
+    -- a file of several owners (a test's shared database) cannot tell whose a service record is
+    where snapshots.owner_xuid is not null
 )
 
 select * from final

@@ -7,6 +7,7 @@ source as (
 renamed as (
     select
         ----------  ids
+        {{ owner_xuid_column() }} as owner_xuid,
         snapshot_id,
         spartan_id,
         ----------  strings

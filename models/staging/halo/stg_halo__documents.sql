@@ -8,6 +8,7 @@ renamed as (
     -- the document bodies stay in raw; staging only needs what was loaded and when
     select
         ----------  ids
+        {{ owner_xuid_column() }} as owner_xuid,
         kind,
         doc_id,
         match_id,

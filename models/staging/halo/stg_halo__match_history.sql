@@ -7,6 +7,7 @@ source as (
 renamed as (
     select
         ----------  ids
+        {{ owner_xuid_column() }} as owner_xuid,
         match_id,
         history_doc_id,
         playlist_asset_id,

@@ -7,6 +7,8 @@ Both sides load with this checkout's loader (same raw layer), then build with th
 (`python -m loader.cli build`, PYTHONPATH set to the side's checkout; each build is one `halo build` process, its
 wall time includes dbt's start). Sides alternate, round by round, so drift of a shared machine hits both alike;
 the best round of each is reported, with the ratios new/old and update/full. No pass/fail: read the ratios.
+With `--nodes`, the full builds' per-node times (dbt's run_results.json, of each side's best round) are printed
+side by side: node counts and summed execution times by kind, then the nodes whose time differs most.
 """
 
 from __future__ import annotations
@@ -38,11 +40,35 @@ def halo_build(checkout: Path, root: Path, *flags: str) -> float:
     return seconds
 
 
+def node_times(root: Path) -> dict[str, float]:
+    """unique_id -> execution time (s) of the last build in `root` (dbt's run_results.json)."""
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"]: r["execution_time"] for r in results}
+
+
+def print_nodes(old: dict[str, float], new: dict[str, float], top: int = 25) -> None:
+    """Per kind (model, test, ...): node count and summed execution time, old beside new; then the nodes whose
+    time differs most (a node only one side has counts as 0 on the other)."""
+    def kind(uid: str) -> str:
+        return uid.split(".")[0]
+
+    print("nodes of the full builds (dbt execution times, summed over threads):")
+    for name in sorted({kind(u) for u in (*old, *new)}):
+        o = [t for u, t in old.items() if kind(u) == name]
+        n = [t for u, t in new.items() if kind(u) == name]
+        print(f"  {name:10} old {len(o):3} nodes {sum(o):6.2f} s   new {len(n):3} nodes {sum(n):6.2f} s")
+    diffs = sorted(set(old) | set(new), key=lambda u: -abs(new.get(u, 0.0) - old.get(u, 0.0)))
+    for uid in diffs[:top]:
+        o, n = old.get(uid), new.get(uid)
+        print(f"  {'-' if o is None else f'{o:.2f}':>6} {'-' if n is None else f'{n:.2f}':>6}  {uid}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", required=True, help="commit of the old marts")
     parser.add_argument("--matches", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--nodes", action="store_true", help="print the full builds' per-node times side by side")
     args = parser.parse_args()
     from loader.demo import generate_player_matches
     from loader.ingest.load_matches import load_matches
@@ -70,12 +96,14 @@ def main() -> int:
         print(f"{len(base)} + {len(extra)} match documents loaded; old = {args.old[:12]}, new = this checkout",
               flush=True)
         times: dict[tuple[str, str], list[float]] = {}
+        nodes: dict[tuple[str, float], dict[str, float]] = {}
         for round_ in range(args.rounds):
             for side, checkout in (("old", old), ("new", ROOT)) if round_ % 2 == 0 else (("new", ROOT), ("old", old)):
                 root = work / f"{side}-{round_}"
                 shutil.copytree(template, root)
                 halo_build(checkout, root)                     # the metadata and a first build (parse, warm-up)
                 full = halo_build(checkout, root, "--full")
+                nodes[side, full] = node_times(root)
                 load_matches(GAMERTAG, [stage / "extra"], root=root)
                 update = halo_build(checkout, root)
                 times.setdefault((side, "full"), []).append(full)
@@ -88,6 +116,8 @@ def main() -> int:
                   f"new/old {best['new', kind] / best['old', kind]:.2f}")
         for side in ("old", "new"):
             print(f"{side}: update/full {best[side, 'update'] / best[side, 'full']:.2f}")
+        if args.nodes:
+            print_nodes(nodes["old", best["old", "full"]], nodes["new", best["new", "full"]])
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)

@@ -21,6 +21,7 @@ from spnkr.film import highlight_events as spnkr_events
 from loader.core.paths import metadata_db_path, player_db_path
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
+from loader.warehouse.dbt_runner import DbtProject, target_dir
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
 GAMERTAG = "Spartan001"
@@ -549,6 +550,74 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     finally:
         con.close()
     assert metadata_db_path(built["root"]).exists()
+
+
+def constraints_of(db: Path, table: str) -> tuple[set[str], list[set[str]]]:
+    """DuckDB's catalog: the columns of `table` with a NOT NULL constraint, and its primary keys' column sets."""
+    rows = query(db, "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "
+                     "WHERE schema_name = 'main' AND table_name = ?", [table])
+    not_null = {c for r in rows if r["constraint_type"] == "NOT NULL" for c in r["constraint_column_names"]}
+    keys = [set(r["constraint_column_names"]) for r in rows if r["constraint_type"] == "PRIMARY KEY"]
+    return not_null, keys
+
+
+def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict) -> None:
+    """A full `halo build` leaves out the not_null/unique/unique_key tests whose rule DuckDB's constraints enforce on
+    the table that build creates (README, Building), and runs every other data test. match_stats' by hand from
+    models/marts/_marts__models.yml: its key (owner_xuid, match_id) and its not-null columns; its accepted_values
+    and relationships tests stay, and no test of a view is left out. A table left without its constraints (copied,
+    as after a failed build of an older version) is created again with them: a full halo build is always
+    --full-refresh. After the build, every test left out names a constraint in DuckDB's catalog, and DuckDB refuses
+    a row breaking one."""
+    db = built["db"]
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("CREATE TABLE match_stats_copy AS SELECT * FROM match_stats")
+        con.execute("DROP TABLE match_stats")
+        con.execute("ALTER TABLE match_stats_copy RENAME TO match_stats")
+    finally:
+        con.close()
+    assert constraints_of(db, "match_stats") == (set(), [])
+    project = DbtProject(built["root"])
+    project.artifacts_dir = built["tmp"] / "halo-target"
+    decided = set(project.decided_tests())
+    nodes = project.manifest().nodes
+    tests = {node.name: node for node in nodes.values() if node.resource_type == "test"}
+    model_of = {name: nodes[node.attached_node] for name, node in tests.items()}
+    assert {name for name in decided if model_of[name].name == "match_stats"} == {
+        *(f"not_null_match_stats_{column}" for column in ("owner_xuid", "match_id", "start_time", "season",
+                                                          "experience", "is_matchmade", "kills", "deaths",
+                                                          "session_id")),
+        "unique_key_match_stats_owner_xuid__match_id"}
+    assert not {name for name in decided if model_of[name].config.materialized == "halo_view"}
+
+    outcome = project.build_player(GAMERTAG, db)
+    assert outcome.success and outcome.mode == "full", outcome.errors
+    results = json.loads((target_dir() / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"].split(".")[2]: r["status"] for r in results if r["unique_id"].startswith("test.")}
+    expected = {name for name, node in tests.items() if "reference_data" not in node.tags} - decided
+    assert set(ran) == expected and set(ran.values()) == {"pass"} and outcome.tests_passed == len(expected)
+
+    for name in sorted(decided):
+        node, table = tests[name], model_of[name].name
+        not_null, keys = constraints_of(db, table)
+        if node.test_metadata.name == "not_null":
+            assert node.column_name in not_null, name
+        elif node.test_metadata.name == "unique":
+            assert {node.column_name} in keys, name
+        else:
+            assert any(key <= set(node.test_metadata.kwargs["columns"]) for key in keys), name
+    con = duckdb.connect(str(db))
+    try:
+        for breaking, message in (("kills", "NOT NULL constraint failed: match_stats.kills"),
+                                  ("session_id", "NOT NULL constraint failed: match_stats.session_id"),
+                                  (None, "violates primary key constraint")):
+            columns = f"* REPLACE (NULL AS {breaking}, 'new-' || match_id AS match_id)" if breaking else "*"
+            with pytest.raises(duckdb.ConstraintException, match=message):
+                con.execute(f"INSERT INTO match_stats SELECT {columns} FROM match_stats WHERE match_id = ?",
+                            [SLAYER_ID])
+    finally:
+        con.close()
 
 
 def test_column_tests_count_failing_rows_and_store_the_keys(built: dict) -> None:

@@ -201,6 +201,62 @@ PLAYER_THREADS = 2
 UPDATE_THREADS = 4
 
 
+# Data tests that DuckDB's constraints already decide. The halo_table and halo_incremental materializations add a
+# contracted model's constraints (primary key, not null) to the table they create (halo_add_constraints), and DuckDB
+# then refuses every row breaking them, at the create and at every later insert: a build whose table holds a null
+# key or a duplicated key fails at that model, which keeps its old table and skips everything downstream. The
+# model's not_null, unique and unique_key tests on those columns can find no row there. A full `halo build`
+# (always `--full-refresh`, so every such table is created by that build, with its constraints) leaves them out;
+# `dbt build` / `dbt test` from the shell runs them, and on an engine that does not enforce constraints (Spark)
+# they are the check.
+ENFORCING_MATERIALIZATIONS = frozenset({"halo_table", "halo_incremental"})
+
+
+def enforced_keys(model: object) -> tuple[set[str], list[set[str]]]:
+    """A model's columns that DuckDB keeps not null, and its primary keys (sets of columns), as its halo
+    materialization creates them; nothing for a model without an enforced contract or of another materialization."""
+    config = getattr(model, "config", None)
+    if config is None or config.materialized not in ENFORCING_MATERIALIZATIONS or not config.contract.enforced:
+        return set(), []
+    not_null: set[str] = set()
+    keys: list[set[str]] = []
+    for name, column in (getattr(model, "columns", None) or {}).items():
+        for constraint in column.constraints:
+            if constraint.type == "not_null":
+                not_null.add(name)
+            elif constraint.type == "primary_key":
+                keys.append({name})
+    for constraint in getattr(model, "constraints", None) or []:
+        if constraint.type == "primary_key":
+            keys.append(set(constraint.columns))
+    not_null.update(*keys)  # DuckDB keeps a primary key's columns not null
+    return not_null, keys
+
+
+def tests_decided_by_constraints(manifest: object) -> list[str]:
+    """Names of the data tests (not_null, unique, unique_key) that the constraints DuckDB enforces on their model's
+    table decide (see ENFORCING_MATERIALIZATIONS), sorted."""
+    nodes = getattr(manifest, "nodes", None) or {}
+    names = []
+    for node in nodes.values():
+        meta = getattr(node, "test_metadata", None)
+        model = nodes.get(getattr(node, "attached_node", None) or "")
+        if node.resource_type != "test" or meta is None or model is None or meta.namespace is not None:
+            continue
+        not_null, keys = enforced_keys(model)
+        if meta.name == "not_null":
+            decided = node.column_name in not_null
+        elif meta.name == "unique":
+            decided = {node.column_name} in keys
+        elif meta.name == "unique_key":  # rows with a null in the columns are left out: a superset of a key is one
+            decided = any(key <= set(meta.kwargs.get("columns") or ()) for key in keys)
+        else:
+            decided = False
+        if decided:
+            names.append(node.name)
+    return sorted(names)
+
+
 def manifest_fingerprint(manifest: object) -> str:
     """A digest of everything a build runs: node and unit-test SQL checksums, configs, macros of the project."""
     parts = []
@@ -262,6 +318,7 @@ class DbtProject:
         self._manifest = None
         self._fingerprint: str | None = None
         self._pristine = b""
+        self._decided: list[str] | None = None
         # dbt's compiled/run SQL of this process's builds (`--target-path`); None = the target folder. Parallel
         # build workers each get their own, so two processes never write the same file.
         self.artifacts_dir: Path | None = None
@@ -312,6 +369,12 @@ class DbtProject:
             self._pristine = dump_manifest(self._manifest)
         return self._manifest
 
+    def decided_tests(self) -> list[str]:
+        """The data tests a full `halo build` leaves out (tests_decided_by_constraints), computed once."""
+        if self._decided is None:
+            self._decided = tests_decided_by_constraints(self.manifest())
+        return self._decided
+
     def fingerprint(self) -> str:
         """What a player's last full build must match for an update to do: the parsed project and the
         reference data it was built against (new names change every row)."""
@@ -347,8 +410,11 @@ class DbtProject:
             # unit tests read fixed fixtures, never the player's data, and the reference_data tests check the shared
             # metadata tables again (the metadata build tests them): `halo build` leaves both to the test suite and
             # to `dbt build` / `dbt test` from the shell (README, Building)
-            excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data") if not extra else ()
-            refresh = ("--full-refresh",) if (full or stale) and not extra else ()
+            # and leaves out the tests that DuckDB's constraints decide (tests_decided_by_constraints): every table is
+            # created by this build (--full-refresh), with its constraints
+            excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data",
+                        *self.decided_tests()) if not extra else ()
+            refresh = ("--full-refresh",) if not extra else ()
             args = dbt_args("build", "player", *run_options, *excludes, *refresh, *lean_flags(), *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
         log = InfoLog()

@@ -38,31 +38,29 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_chromium() -> None:
-    """The docs-site test renders the lineage in Debian's Chromium; install it when we can (root + apt)."""
-    if shutil.which("chromium") or shutil.which("chromium-browser"):
+def ensure_debian_package(found: bool, package: str, what: str, needed_by: str) -> None:
+    """Install Debian's `package` when `what` is not `found` and we can (root + apt-get); else say which tests skip."""
+    if found:
         return
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("Chromium not installed and cannot be installed here (needs root and apt-get): "
-              "the docs-site browser test will be skipped", flush=True)
+        print(f"{what} not installed and cannot be installed here (needs root and apt-get): "
+              f"{needed_by} will be skipped", flush=True)
         return
-    print("installing Debian's chromium for the docs-site browser test", flush=True)
-    if not apt_install("chromium"):
-        print("could not install chromium: the docs-site browser test will be skipped", flush=True)
+    print(f"installing Debian's {package} for {needed_by}", flush=True)
+    if not apt_install(package):
+        print(f"could not install {package}: {needed_by} will be skipped", flush=True)
+
+
+def ensure_chromium() -> None:
+    """The docs-site and report tests render pages in Debian's Chromium."""
+    ensure_debian_package(bool(shutil.which("chromium") or shutil.which("chromium-browser")), "chromium", "Chromium",
+                          "the browser tests")
 
 
 def ensure_java() -> None:
-    """The Spark target's test runs Spark in the test process, on a Java 17 runtime: Debian's headless JRE when we can
-    install it (root + apt), as for Chromium."""
-    if shutil.which("java") or os.environ.get("JAVA_HOME"):
-        return
-    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
-        print("Java not installed and cannot be installed here (needs root and apt-get): "
-              "the Spark target's tests will be skipped", flush=True)
-        return
-    print("installing Debian's openjdk-17-jre-headless for the Spark target", flush=True)
-    if not apt_install("openjdk-17-jre-headless"):
-        print("could not install openjdk-17-jre-headless: the Spark target's tests will be skipped", flush=True)
+    """The Spark target's test runs Spark in the test process, on a Java 17 runtime: Debian's headless JRE."""
+    ensure_debian_package(bool(shutil.which("java") or os.environ.get("JAVA_HOME")), "openjdk-17-jre-headless", "Java",
+                          "the Spark target's tests")
 
 
 def apt_install(package: str) -> bool:

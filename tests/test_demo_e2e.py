@@ -153,6 +153,8 @@ def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("Chromium is not installed (python3 run.py installs Debian's chromium when it can, as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra: pip install -e "
+                                                                  "'.[test]'")
     root, _ = demo
     port = free_port()
     env = dict(os.environ, HALO_DATA_DIR=str(root))
@@ -200,13 +202,19 @@ def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess
         artifacts.mkdir(exist_ok=True)
         shot = artifacts / "docs-lineage-match_stats.png"
         shot.unlink(missing_ok=True)
-        url = base + "#!/model/model.halo.match_stats?g_v=1"
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={root.parent / 'chromium'}", "--window-size=1600,1000",
-                 "--virtual-time-budget=20000"]
-        subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=180)
-        dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180).stdout
+        # one browser session for the picture and the page's text (playwright drives the system's Chromium)
+        with sync_api.sync_playwright() as playwright:
+            chrome = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                page = chrome.new_page(viewport={"width": 1600, "height": 1000})
+                page.goto(base + "#!/model/model.halo.match_stats?g_v=1")
+                page.wait_for_function("document.body.textContent.includes('Lineage Graph')", timeout=120_000)
+                page.wait_for_selector("canvas", timeout=120_000)
+                page.wait_for_timeout(2000)  # the graph lays itself out
+                page.screenshot(path=str(shot))
+                dom = page.content()
+            finally:
+                chrome.close()
     finally:
         server.terminate()
         server.wait(timeout=30)

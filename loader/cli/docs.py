@@ -27,13 +27,19 @@ def run(args: argparse.Namespace) -> int:
         database = players[0].database
     else:
         raise NotFoundError("no player loaded yet: load a player's matches first (the docs catalog reads one player)")
-    outcome = DbtProject().docs_generate(database)
-    if not outcome.success:
-        err.print(f"[red]dbt docs generate failed:[/red] {'; '.join(outcome.errors)}")
-        return EXIT_REJECTED
-    out.print(f"docs site: {target_dir() / 'index.html'}")
-    if args.serve:
-        serve(target_dir(), args.port)
+    # the port is taken before the docs are generated: a port in use is said at once, not after the generation
+    server = bind(target_dir(), args.port) if args.serve else None
+    try:
+        outcome = DbtProject().docs_generate(database)
+        if not outcome.success:
+            err.print(f"[red]dbt docs generate failed:[/red] {'; '.join(outcome.errors)}")
+            return EXIT_REJECTED
+        out.print(f"docs site: {target_dir() / 'index.html'}")
+        if server is not None:
+            serve(server, target_dir())
+    finally:
+        if server is not None:
+            server.server_close()
     return EXIT_OK
 
 
@@ -42,16 +48,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def serve(folder: Path, port: int) -> None:
-    """Serve `folder` on 127.0.0.1 in this process (so the server ends with `halo`: Ctrl-C, SIGTERM) until stopped."""
+def bind(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
+    """A web server of `folder` bound to 127.0.0.1:`port`, not serving yet; a port in use is a BusyError."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise BusyError(f"port {port} is already in use on 127.0.0.1: stop what uses it or give another with "
                             "--port") from None
         raise
-    out.print(f"serving {folder} on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
-    with server:
-        server.serve_forever()
+
+
+def serve(server: http.server.ThreadingHTTPServer, folder: Path) -> None:
+    """Serve in this process (so the server ends with `halo`: Ctrl-C, SIGTERM) until stopped."""
+    out.print(f"serving {folder} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops it)")
+    server.serve_forever()

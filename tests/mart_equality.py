@@ -23,6 +23,7 @@ match): `filled=frozenset({"gamertag"})` lets the other side fill a null of the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections import Counter
 from decimal import Decimal
@@ -166,3 +167,34 @@ def read_duckdb_marts(db: Path, owner_xuid: int, marts: list[str] | None = None,
         return out
     finally:
         con.close()
+
+
+def demo_documents(folder: Path) -> tuple[dict[str, dict], list[dict]]:
+    """(match id -> match-stats document, film documents) of a demo player's folder, read with plain json."""
+    matches, films = {}, []
+    for path in folder.glob("*.json"):
+        doc = json.loads(path.read_bytes())
+        if isinstance(doc, dict) and "MatchInfo" in doc and "Players" in doc:
+            matches[doc["MatchId"]] = doc
+        elif isinstance(doc, dict) and "Events" in doc:
+            films.append(doc)
+    return matches, films
+
+
+def load_demo_friends(tmp: Path, matches_per_player: int, seed: int) -> tuple[Path, dict[int, tuple[str, Path]]]:
+    """Three demo players who play some sessions together (the generator writes a shared match into each friend's
+    folder), loaded with the real loader into `tmp/data`, the metadata built (conftest.built_metadata): the data dir
+    and xuid -> (gamertag, the player's demo folder). The targets' tests build it their ways."""
+    from conftest import built_metadata
+
+    from loader.demo.generate import generate_demo
+    from loader.ingest.load_matches import load_matches
+
+    root = tmp / "data"
+    manifest = generate_demo(tmp / "source", players=3, matches_per_player=matches_per_player, seed=seed)
+    built_metadata(root, manifest.reference_dir)
+    owners = {}
+    for gamertag, xuid, folder in manifest.players:
+        assert load_matches(gamertag, [folder], xuid=xuid, root=root).counts.rejected == 0
+        owners[xuid] = (gamertag, folder)
+    return root, owners

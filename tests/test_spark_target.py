@@ -16,19 +16,15 @@ none (another owner's film names the player), as for the warehouse target. Skipp
 """
 
 import importlib.util
-import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from mart_equality import MARTS, compare_marts, read_duckdb_marts
+from mart_equality import MARTS, compare_marts, demo_documents, load_demo_friends, read_duckdb_marts
 
 from loader.cli.main import main
 from loader.core.paths import metadata_db_path, player_db_path
-from loader.demo.generate import generate_demo
-from loader.ingest.load_matches import load_matches
-from loader.ingest.load_reference import load_reference
 from loader.warehouse.lake import export_lake
 
 if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
@@ -47,12 +43,7 @@ SPARK_MARTS = [m for m in MARTS if m != "match_stats_season_archive"]  # DuckDB'
 
 def demo_matches(folder: Path) -> dict[str, dict]:
     """Match id -> match-stats document of a demo folder, read with plain json."""
-    matches = {}
-    for path in folder.glob("*.json"):
-        doc = json.loads(path.read_bytes())
-        if isinstance(doc, dict) and "MatchInfo" in doc and "Players" in doc:
-            matches[doc["MatchId"]] = doc
-    return matches
+    return demo_documents(folder)[0]
 
 
 def spark_rows(session, sql: str) -> list[dict]:
@@ -78,14 +69,7 @@ def read_spark_marts(session, owner_xuid: int, marts: list[str]) -> dict[str, li
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    tmp = tmp_path_factory.mktemp("spark")
-    root = tmp / "data"
-    manifest = generate_demo(tmp / "source", players=3, matches_per_player=MATCHES_PER_PLAYER, seed=SEED)
-    assert load_reference([manifest.reference_dir], root=root).counts.rejected == 0
-    owners = {}
-    for gamertag, xuid, folder in manifest.players:
-        assert load_matches(gamertag, [folder], xuid=xuid, root=root).counts.rejected == 0
-        owners[xuid] = (gamertag, folder)
+    root, owners = load_demo_friends(tmp_path_factory.mktemp("spark"), MATCHES_PER_PLAYER, SEED)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HALO_DATA_DIR", str(root))
         assert main(["build", "--all"]) == 0

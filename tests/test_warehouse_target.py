@@ -12,18 +12,13 @@ knows the name of a player seen in any owner's film; a player's file only from i
 must be one of that player's names in the demo's film files.
 """
 
-import json
-from pathlib import Path
 
 import duckdb
 import pytest
-from mart_equality import MARTS, compare_marts, read_duckdb_marts
+from mart_equality import MARTS, compare_marts, demo_documents, load_demo_friends, read_duckdb_marts
 
 from loader.cli.main import main
 from loader.core.paths import metadata_db_path, player_db_path, warehouse_db_path
-from loader.demo.generate import generate_demo
-from loader.ingest.load_matches import load_matches
-from loader.ingest.load_reference import load_reference
 from loader.warehouse.lake import lake_dir
 
 MATCHES_PER_PLAYER = 20
@@ -32,28 +27,9 @@ FILLED = frozenset({"gamertag"})
 NOT_IN_THE_DEMO = {"csr_snapshots", "service_record"}  # the demo writes no CSR or service-record documents
 
 
-def demo_documents(folder: Path) -> tuple[dict[str, dict], list[dict]]:
-    """(match id -> match-stats document, film documents) of a demo folder, read with plain json."""
-    matches, films = {}, []
-    for path in folder.glob("*.json"):
-        doc = json.loads(path.read_bytes())
-        if isinstance(doc, dict) and "MatchInfo" in doc and "Players" in doc:
-            matches[doc["MatchId"]] = doc
-        elif isinstance(doc, dict) and "Events" in doc:
-            films.append(doc)
-    return matches, films
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    tmp = tmp_path_factory.mktemp("warehouse")
-    root = tmp / "data"
-    manifest = generate_demo(tmp / "source", players=3, matches_per_player=MATCHES_PER_PLAYER, seed=SEED)
-    assert load_reference([manifest.reference_dir], root=root).counts.rejected == 0
-    owners = {}
-    for gamertag, xuid, folder in manifest.players:
-        assert load_matches(gamertag, [folder], xuid=xuid, root=root).counts.rejected == 0
-        owners[xuid] = (gamertag, folder)
+    root, owners = load_demo_friends(tmp_path_factory.mktemp("warehouse"), MATCHES_PER_PLAYER, SEED)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HALO_DATA_DIR", str(root))
         assert main(["build", "--all"]) == 0

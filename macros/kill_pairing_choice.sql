@@ -123,3 +123,86 @@ pairs_{{ rounds }} as (
     where pair_round is not null
 ),
 {% endmacro %}
+
+
+{#- The end of the kill pairing (models/intermediate/int_kill_events_paired.sql): CTE `outcomes` (ending with a
+    comma) over `paired`, `kills` and `deaths`: every pair, and every kill or death no pair took as an
+    `unpaired_kill` / `unpaired_death` row. -#}
+{% macro kill_pairing_outcomes() -%}
+    {{ return(adapter.dispatch('kill_pairing_outcomes')()) }}
+{%- endmacro %}
+
+{#- DuckDB: the events no pair took by anti-joins with the pairs. -#}
+{% macro duckdb__kill_pairing_outcomes() %}
+outcomes as (
+{{ kill_pairing_outcome_rows(anti_joins=true) }}
+),
+{% endmacro %}
+
+{#- Other engines (Spark): the same rows, `paired` read once. Spark's planner copies a CTE at each reference, and
+    `paired` holds the whole chain of rounds: the two anti-joins of the DuckDB form plan and run it three times.
+    Here the pairs and every kill and death are one union, and a kill or death row is kept when no pair of the
+    union has its event (a window maximum per kill event and per death event). -#}
+{% macro default__kill_pairing_outcomes() %}
+outcome_rows as (
+{{ kill_pairing_outcome_rows(anti_joins=false) }}
+),
+
+outcomes_flagged as (
+    select
+        *,
+        max(case when pairing_status = 'paired' then 1 else 0 end) over (partition by kill_event_id) as kill_taken,
+        max(case when pairing_status = 'paired' then 1 else 0 end) over (partition by death_event_id) as death_taken
+    from outcome_rows
+),
+
+outcomes as (
+    select match_id, kill_event_id, death_event_id, killer_xuid, victim_xuid, time_ms, is_opponent, pairing_status
+    from outcomes_flagged
+    where pairing_status = 'paired'
+        or (pairing_status = 'unpaired_kill' and kill_taken = 0)
+        or (pairing_status = 'unpaired_death' and death_taken = 0)
+),
+{% endmacro %}
+
+{#- The pairs, then every kill and every death as an unpaired row; with `anti_joins`, only those no pair took. -#}
+{% macro kill_pairing_outcome_rows(anti_joins) %}
+    select
+        match_id,
+        kill_event_id,
+        death_event_id,
+        killer_xuid,
+        victim_xuid,
+        time_ms,
+        is_opponent,
+        'paired' as pairing_status
+    from paired
+
+    union all
+
+    select
+        match_id,
+        event_id as kill_event_id,
+        cast(null as {{ dbt.type_string() }}) as death_event_id,
+        xuid as killer_xuid,
+        cast(null as {{ dbt.type_bigint() }}) as victim_xuid,
+        time_ms,
+        cast(null as {{ dbt.type_boolean() }}) as is_opponent,
+        'unpaired_kill' as pairing_status
+    from kills
+    {% if anti_joins %}where event_id not in (select kill_event_id from paired){% endif %}
+
+    union all
+
+    select
+        match_id,
+        cast(null as {{ dbt.type_string() }}) as kill_event_id,
+        event_id as death_event_id,
+        cast(null as {{ dbt.type_bigint() }}) as killer_xuid,
+        xuid as victim_xuid,
+        time_ms,
+        cast(null as {{ dbt.type_boolean() }}) as is_opponent,
+        'unpaired_death' as pairing_status
+    from deaths
+    {% if anti_joins %}where event_id not in (select death_event_id from paired){% endif %}
+{% endmacro %}

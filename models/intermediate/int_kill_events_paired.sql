@@ -147,47 +147,7 @@ paired as (
     select * from pairs_{{ rounds }}
 ),
 
-outcomes as (
-    select
-        match_id,
-        kill_event_id,
-        death_event_id,
-        killer_xuid,
-        victim_xuid,
-        time_ms,
-        is_opponent,
-        'paired' as pairing_status
-    from paired
-
-    union all
-
-    select
-        match_id,
-        event_id as kill_event_id,
-        cast(null as {{ dbt.type_string() }}) as death_event_id,
-        xuid as killer_xuid,
-        cast(null as {{ dbt.type_bigint() }}) as victim_xuid,
-        time_ms,
-        cast(null as {{ dbt.type_boolean() }}) as is_opponent,
-        'unpaired_kill' as pairing_status
-    from kills
-    where event_id not in (select kill_event_id from paired)
-
-    union all
-
-    select
-        match_id,
-        cast(null as {{ dbt.type_string() }}) as kill_event_id,
-        event_id as death_event_id,
-        cast(null as {{ dbt.type_bigint() }}) as killer_xuid,
-        xuid as victim_xuid,
-        time_ms,
-        cast(null as {{ dbt.type_boolean() }}) as is_opponent,
-        'unpaired_death' as pairing_status
-    from deaths
-    where event_id not in (select death_event_id from paired)
-),
-
+{{ kill_pairing_outcomes() }}
 final as (
     select
         coalesce(outcomes.kill_event_id, '-') || '>' || coalesce(outcomes.death_event_id, '-') as kill_pair_id,

@@ -209,3 +209,27 @@ def expected_career(folder: Path, reference: Path) -> str:
     xp = sum(r["XpRequiredForRank"] for r in ranks if r["Rank"] < progress["Rank"]) + progress["PartialProgress"]
     hero = sum(r["XpRequiredForRank"] for r in ranks if r["Rank"] < ranks[-1]["Rank"])
     return f"Career rank: {progress['Rank']} ({named}), {xp:,} of {hero:,} XP to Hero ({xp / hero:.0%})"
+
+
+def test_build_of_several_players_shows_a_bar_and_a_line_per_player(tmp_path: Path) -> None:
+    """`halo build --all` of two players on a terminal: a bar counting players (0/2 or 1/2 while building), and one
+    `built <player>: ok` line per player as each finishes, then the table; the bar is gone from the final screen."""
+    root = tmp_path / "data"
+    players = [("Bar Chief", 2533274900000311), ("Bar Scout", 2533274900000312)]
+    for index, (gamertag, xuid) in enumerate(players):
+        manifest = generate_player_matches(tmp_path / f"src{index}", gamertag=gamertag, xuid=xuid, n_matches=15,
+                                           seed=21 + index, with_reference=index == 0)
+        if index == 0:
+            built_metadata(root, manifest.reference_dir)
+        load_matches(gamertag, [manifest.players[0][2]], xuid=xuid, root=root)
+    code, screen = run_in_pty([sys.executable, "-m", "loader.cli", "build", "--all"],
+                              dict(os.environ, HALO_DATA_DIR=str(root), TERM="xterm-256color"))
+    assert code == 0, screen
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    counts = {int(done) for done in re.findall(r"building\s.*?(\d)/2", plain)}
+    assert counts and counts <= {0, 1, 2}, plain
+    assert counts & {0, 1}, plain  # drawn while a player was still building
+    finished = re.findall(r"built (Bar \w+): ok \(full build\)", plain)
+    assert sorted(finished) == sorted(g for g, _ in players), plain
+    table = plain[plain.rindex("player "):]
+    assert all(re.search(rf"{g}\s+15\s", table) for g, _ in players), table

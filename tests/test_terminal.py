@@ -113,6 +113,8 @@ def test_stats_screen_shows_the_pvp_record_from_the_json(tmp_path: Path) -> None
     assert table_rows(plain, "CSR") == expected_csr(folder, reference)
     assert table_rows(plain, "Top maps by win rate") == expected_top_maps(folder, reference)
     assert "Top modes by win rate" in plain
+    [mates] = [line for line in plain.splitlines() if line.startswith("Best teammates")]
+    assert mates == expected_teammates(folder)
     [career] = [line for line in plain.splitlines() if line.startswith("Career rank:")]
     assert career == expected_career(folder, reference)
     # this player's data has no film: nobody killed anybody as far as the marts know, and the screen says so
@@ -195,6 +197,25 @@ def expected_top_maps(folder: Path, reference: Path) -> list[list[str]]:
                      in per_map.items() if n >= 3), key=lambda r: (-r[0], -r[1], r[2]))[:5]
     assert ranked, "no map of 3+ matches: the table would not be tested"
     return [[name, str(n), f"{rate:.0%}", f"{kd:.2f}"] for rate, n, name, kd in ranked]
+
+
+def expected_teammates(folder: Path) -> str:
+    """Humans on the owner's team (same LastTeamId) in PvP matchmade matches, 3+ matches together: the top 3 by win
+    rate together, then matches together, then XUID (no gamertag without a film or profile: shown as xuid(...))."""
+    together: dict[int, list[int]] = {}
+    for doc, me in owner_matches(folder):
+        if _experience(doc["MatchInfo"]) != "pvp_matchmade":
+            continue
+        for player in doc["Players"]:
+            if player["PlayerId"].startswith("xuid(") and player is not me and player["LastTeamId"] == me["LastTeamId"]:
+                row = together.setdefault(int(player["PlayerId"][5:-1]), [0, 0])
+                row[0] += 1
+                row[1] += me["Outcome"] == 2
+    best = sorted(((wins / n, n, xuid) for xuid, (n, wins) in together.items() if n >= 3),
+                  key=lambda r: (-r[0], -r[1], r[2]))[:3]
+    assert best, "no teammate of 3+ matches: the line would not be tested"
+    return "Best teammates (win rate together, 3+ matches): " + ", ".join(
+        f"xuid({xuid}) ({rate:.0%} of {n})" for rate, n, xuid in best)
 
 
 def expected_career(folder: Path, reference: Path) -> str:

@@ -17,6 +17,7 @@ from conftest import built_metadata
 
 from loader.demo import generate_player_matches
 from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
 from loader.warehouse.build import build_players
 
 GAMERTAG, XUID = "Terminal Chief", 2533274900000301
@@ -233,15 +234,16 @@ def expected_career(folder: Path, reference: Path) -> str:
 
 
 def test_build_of_several_players_shows_a_bar_and_a_line_per_player(tmp_path: Path) -> None:
-    """`halo build --all` of two players on a terminal: a bar counting players (0/2 or 1/2 while building), and one
-    `built <player>: ok` line per player as each finishes, then the table; the bar is gone from the final screen."""
+    """`halo build --all` of two players on a terminal: the metadata's line first (it is built before the players),
+    a bar counting players (0/2 or 1/2 while building), one `built <player>: ok` line per player as each finishes,
+    then the table."""
     root = tmp_path / "data"
     players = [("Bar Chief", 2533274900000311), ("Bar Scout", 2533274900000312)]
     for index, (gamertag, xuid) in enumerate(players):
         manifest = generate_player_matches(tmp_path / f"src{index}", gamertag=gamertag, xuid=xuid, n_matches=15,
                                            seed=21 + index, with_reference=index == 0)
         if index == 0:
-            built_metadata(root, manifest.reference_dir)
+            load_reference([manifest.reference_dir], root=root)  # loaded, not built: this build builds it first
         load_matches(gamertag, [manifest.players[0][2]], xuid=xuid, root=root)
     code, screen = run_in_pty([sys.executable, "-m", "loader.cli", "build", "--all"],
                               dict(os.environ, HALO_DATA_DIR=str(root), TERM="xterm-256color"))
@@ -252,5 +254,7 @@ def test_build_of_several_players_shows_a_bar_and_a_line_per_player(tmp_path: Pa
     assert counts & {0, 1}, plain  # drawn while a player was still building
     finished = re.findall(r"built (Bar \w+): ok \(full build\)", plain)
     assert sorted(finished) == sorted(g for g, _ in players), plain
+    # the metadata is built before any player, and says so first (it was printed after the players)
+    assert plain.index("built metadata: ok (full build)") < plain.index("built Bar "), plain
     table = plain[plain.rindex("player "):]
     assert all(re.search(rf"{g}\s+15\s", table) for g, _ in players), table

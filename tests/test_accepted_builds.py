@@ -243,6 +243,11 @@ def test_every_accepted_mutated_document_builds_and_the_marts_agree_with_raw(ref
         archive = (db.parent / "archive").as_posix()
         assert rows(db, f"SELECT match_id, {MATCH_STATS_COLUMNS} FROM read_parquet('{archive}/*/*.parquet') "
                         "ORDER BY match_id") == raw
+        # the summaries over experiences add up to the raw owner rows; every raw player row is a participant
+        assert rows(db, "SELECT sum(matches), sum(kills), sum(deaths) FROM main.mv_global_stats") == [
+            (len(raw), sum(r[1] for r in raw), sum(r[2] for r in raw))]
+        assert rows(db, "SELECT count(*) FROM main.match_participants") == rows(
+            db, "SELECT count(*) FROM raw.match_players")
 
     check()
     assert built, "no mutated document was accepted: the property was not tested"

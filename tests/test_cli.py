@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import OWNER_XUID, RESPONSES, read_json
 
-from loader.cli.main import build_parser
+from loader.cli.main import build_load_paths_parser, build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +41,7 @@ def test_every_option_has_help_text() -> None:
             for name, sub in (action.choices or {}).items() if isinstance(action.choices, dict) else ():
                 walk(sub, f"{path} {name}")
     walk(build_parser(), "halo")
+    walk(build_load_paths_parser(), "halo load PATH...")  # `halo load PATH...` has a parser of its own
     assert missing == []
 
 

@@ -6,6 +6,7 @@ not dbt): matches and kills per player, wins per map, and who killed the owner h
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -371,3 +372,21 @@ def test_docs_of_a_player_nobody_loaded_is_one_line(demo: tuple[Path, subprocess
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("error: no player 'Nobody' under ") and "Traceback" not in proc.stderr
+
+
+def test_a_second_demo_says_its_update_build_ran_no_tests(tmp_path: Path) -> None:
+    """Issue 18, point 6: each player's line says the tests ran (a full build) or that an update build skipped
+    them (a second `halo demo` into the same data dir: the same documents, an update build)."""
+    env = dict(os.environ, HALO_DATA_DIR=str(tmp_path / "data"))
+    lines = []
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "loader.cli", "demo", "--players", "1", "--matches", "10",
+                               "--no-docs"], env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        (folder,) = player_folders(tmp_path / "data").values()
+        gamertag = folder.name
+        lines.append(next(line for line in proc.stdout.splitlines() if line.startswith(f"{gamertag}: ")))
+    full, update = lines
+    assert re.fullmatch(rf"{re.escape(gamertag)}: full build ok in \d+\.\d s, [1-9]\d* tests passed, 0 failed", full)
+    assert re.fullmatch(rf"{re.escape(gamertag)}: update build ok in \d+\.\d s, an update build: tests not run "
+                        r"\(they ran with the last full build; halo build --full runs them\)", update), update

@@ -62,3 +62,15 @@ def test_missing_asset_ids_are_listed_then_filled(tmp_path: Path) -> None:
         name = con.execute("SELECT playlist_name FROM main.match_stats WHERE match_id = ?",
                            [read_json(SLAYER)["MatchId"]]).fetchall()
     assert name == [(json.loads((RESPONSES / "get_playlist.json").read_text())["PublicName"],)]
+
+
+def test_a_build_without_reference_data_is_one_line_naming_halo_commands(tmp_path: Path) -> None:
+    """No reference data loaded yet: one line (exit 2) saying to load it with halo, not with a dbt command."""
+    root = tmp_path / "data"
+    loaded = halo(root, "load", "matches", "--player", "Spartan001", "--xuid", str(OWNER_XUID), str(SLAYER))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    built = halo(root, "build", "--player", "Spartan001")
+    assert built.returncode == 2, built.stdout + built.stderr
+    assert built.stderr.splitlines() == [
+        f"error: no metadata database at {root / 'warehouse' / 'metadata.duckdb'}: load reference data first (halo "
+        "load reference PATH..., or halo sync, which fetches it), then run halo build again"]

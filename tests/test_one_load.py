@@ -156,6 +156,30 @@ def test_csr_snapshots_equal_the_json(loaded: dict) -> None:
     assert [{c: r[c] for c in r if c != "snapshot_id"} for r in rows] == [expected]
 
 
+def test_the_fixture_folder_as_it_is_stores_all_but_the_two_files_whose_names_say_nothing(tmp_path: Path) -> None:
+    """The folder unrenamed: the two files that cannot be placed (a skill response names no match, the small chunk's
+    name has neither version nor match) are the only rejections, each saying how to name it; exit 1 (something was
+    rejected); every other document is stored, the counts as in the renamed load less those two."""
+    folder = tmp_path / "downloads"
+    shutil.copytree(FIXTURES, folder)
+    root = tmp_path / "data"
+    load = halo("load", str(folder), "--player", GAMERTAG, "--xuid", str(OWNER_XUID), root=root)
+    assert load.returncode == 1, load.stdout + load.stderr
+    assert "Traceback" not in load.stderr
+    (db,) = root.glob("players/*/stats.duckdb")
+    with duckdb.connect(str(db), read_only=True) as con:
+        kinds = dict(con.execute("SELECT kind, count(*) FROM raw.documents GROUP BY kind").fetchall())
+        rejected = con.execute("SELECT source_path, reason FROM raw.rejected ORDER BY 1").fetchall()
+    assert kinds == {"match_stats": 7, "match_history": 1, "highlight_events": 1, "career_rank": 1,
+                     "service_record": 1, "playlist_csr": 1, "profile_users": 1}
+    assert [Path(p).relative_to(folder).as_posix() for p, _ in rejected] == [
+        "halo-api/film/highlight_events.gzip", "halo-api/responses/get_match_skill.json"]
+    assert "rename it <FilmMajorVersion>_<match-id>.gzip" in rejected[0][1]
+    assert "skill_<match-id>.json" in rejected[1][1]
+    with duckdb.connect(str(root / "warehouse" / "metadata.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.documents").fetchall() == [(11,)]
+
+
 # ---------------------------------------------------------------------------------------------- point 1: usage
 
 

@@ -7,6 +7,7 @@ data as it was: the next command, once the machine allows it, works.
 """
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -157,11 +158,28 @@ def test_a_read_only_data_folder_is_one_line(read_only_data: tuple[Path, Path], 
     assert (documents(player_db_path(GAMERTAG, root)), documents(metadata_db_path(root))) == before
 
 
+def hold_until_locked(folder: Path, proc: subprocess.Popen) -> None:
+    """Return once another process holds the build lock of `folder` (an flock on it, loader.core.duckdb_files);
+    never decided by a clock: polled until `proc` has taken it (a probe that gets it lets go at once)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        while True:
+            assert proc.poll() is None, proc.communicate()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            time.sleep(0.02)
+    finally:
+        os.close(fd)
+
+
 def test_a_second_build_at_once_says_busy(tmp_path: Path) -> None:
     root = tmp_path / "data"
     load_player(root)
     first = halo(root, "build", "--all", wait=2)
-    time.sleep(1)  # the first is importing dbt, then building the metadata (seconds), then the player
+    hold_until_locked(metadata_db_path(root).parent, first)  # the first build holds the metadata's build lock
     second = halo(root, "build", "--all", wait=2)
     out, err = second.communicate(timeout=600)
     first_out, first_err = first.communicate(timeout=600)

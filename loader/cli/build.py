@@ -44,9 +44,7 @@ def run(args: argparse.Namespace) -> int:
             bar.advance(task)
 
     with bar or contextlib.nullcontext():
-        metadata, outcomes = build_players(players, on_player=finished, full=args.full)
-    if metadata is not None:
-        report(metadata)
+        metadata, outcomes = build_players(players, on_player=finished, full=args.full, on_metadata=report)
     width = max([len("player"), *(len(o.name) for o in outcomes)])
     out.print(f"{'player':<{width}}  {'matches':>7}  {'time':>8}  {'tests ok':>8}  {'failed':>6}  status")
     for outcome in outcomes:

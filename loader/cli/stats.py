@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         name, you_killed, killed_you = stats.victim
         out.print(f"Favourite victim: {name} (you killed them {you_killed} times, they killed you {killed_you})",
                   markup=False)
+    if not stats.nemesis and not stats.victim:
+        out.print("Nemesis, favourite victim: none known (who killed whom comes from the films' highlight events: "
+                  "none of your PvP matchmade kills is in a loaded film)", markup=False)
     if stats.teammates:
         mates = ", ".join(f"{name} ({_pct(rate)} of {n})" for name, n, rate in stats.teammates)
         out.print(f"Best teammates (win rate together, {MIN_MATCHES_FOR_RATES}+ matches): {mates}", markup=False)

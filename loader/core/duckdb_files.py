@@ -121,8 +121,8 @@ def require_metadata_db(root: Path | None = None, models: bool = True) -> Path:
     `models=False` only requires the loaded reference data (`halo build` builds the models itself).
     """
     path = metadata_db_path(root)
-    hint = "load reference data first (halo load reference PATH...), then build the metadata models " \
-           "(dbt build --target metadata)"
+    hint = ("load reference data first (halo load reference PATH..., or halo sync, which fetches it), then run "
+            + ("halo build again" if not models else "halo build (it builds the metadata models)"))
     if not path.is_file():
         raise MetadataDatabaseMissingError(f"no metadata database at {path}: {hint}")
     if not models:

@@ -51,7 +51,8 @@ SUMMARY_SQL = {
                "ORDER BY matches DESC, win_rate DESC, map_name LIMIT 1",
     # Nemesis: the opponent who killed the owner most often.
     "nemesis": "SELECT coalesce(gamertag, 'xuid(' || opponent_xuid || ')'), times_killed_by FROM main.antagonists "
-               "WHERE experience = 'pvp_matchmade' ORDER BY times_killed_by DESC, net_kills, opponent_xuid LIMIT 1",
+               "WHERE experience = 'pvp_matchmade' AND times_killed_by > 0 "
+               "ORDER BY times_killed_by DESC, net_kills, opponent_xuid LIMIT 1",
     # Best teammate: highest win rate together over at least 5 matches together, then the most matches.
     "teammate": "SELECT coalesce(gamertag, 'xuid(' || teammate_xuid || ')'), win_rate_together "
                 "FROM main.teammates_aggregate WHERE matches_together >= 5 AND experience = 'pvp_matchmade' "

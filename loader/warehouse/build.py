@@ -167,16 +167,20 @@ def build_players(
     on_player: Callable[[BuildOutcome], None] | None = None,
     full: bool = False,
     project: DbtProject | None = None,
+    on_metadata: Callable[[BuildOutcome], None] | None = None,
 ) -> tuple[BuildOutcome | None, list[BuildOutcome]]:
     """Build the named players (or all when `gamertags` is None); one failure never stops the others.
 
     `full` forces a full `dbt build` (every model and test) even where an update would do (see dbt_runner);
     `project` lets a long-lived process reuse its parsed project. Several players are built by worker processes
-    (see build_workers); outcomes are returned in the players' order, `on_player` is called as each finishes.
+    (see build_workers); outcomes are returned in the players' order, `on_player` is called as each finishes,
+    `on_metadata` once the metadata build (when it was needed) finished, before any player starts.
     """
     root = root or data_dir()
     project = project or DbtProject(root)
     metadata = build_metadata_if_changed(project, root)
+    if metadata is not None and on_metadata:
+        on_metadata(metadata)
     if metadata is not None and not metadata.success:
         return metadata, []
     players = (tracked_players(root) if gamertags is None

@@ -31,11 +31,13 @@ QUERIES = {
     "modes": "SELECT coalesce(mode_name, CAST(game_variant_category AS VARCHAR)), matches, win_rate, kd_ratio "
              "FROM main.mv_mode_stats WHERE experience = 'pvp_matchmade' AND matches >= ? "
              "ORDER BY win_rate DESC, matches DESC, 1 LIMIT 5",
+    # nemesis and favourite victim: only opponents with kills between you (kills by player come from films; an
+    # opponent met in matches without a loaded film has 0 both ways and is neither)
     "nemesis": "SELECT coalesce(gamertag, 'xuid(' || opponent_xuid || ')'), times_killed_by, times_killed "
-               "FROM main.antagonists WHERE experience = 'pvp_matchmade' "
+               "FROM main.antagonists WHERE experience = 'pvp_matchmade' AND times_killed_by > 0 "
                "ORDER BY times_killed_by DESC, net_kills, opponent_xuid LIMIT 1",
     "victim": "SELECT coalesce(gamertag, 'xuid(' || opponent_xuid || ')'), times_killed, times_killed_by "
-              "FROM main.antagonists WHERE experience = 'pvp_matchmade' "
+              "FROM main.antagonists WHERE experience = 'pvp_matchmade' AND times_killed > 0 "
               "ORDER BY times_killed DESC, net_kills DESC, opponent_xuid LIMIT 1",
     "teammates": "SELECT coalesce(gamertag, 'xuid(' || teammate_xuid || ')'), matches_together, win_rate_together "
                  "FROM main.teammates_aggregate WHERE experience = 'pvp_matchmade' AND matches_together >= ? "

@@ -7,6 +7,9 @@ Both sides load with this checkout's loader (same raw layer), then build with th
 (`python -m loader.cli build`, PYTHONPATH set to the side's checkout; each build is one `halo build` process, its
 wall time includes dbt's start). Sides alternate, round by round, so drift of a shared machine hits both alike;
 the best round of each is reported, with the ratios new/old and update/full. No pass/fail: read the ratios.
+Each build's CPU seconds (user + system of the `halo build` process and its children, from getrusage) are printed
+beside its wall seconds, best of the rounds too: on a shared machine they vary less than wall time. The load
+average is printed at the start and after each build.
 With `--nodes`, the full builds' per-node times (dbt's run_results.json, of each side's best round) are printed
 side by side: node counts and summed execution times by kind, then the nodes whose time differs most.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,16 +32,25 @@ sys.path.insert(0, str(ROOT))  # `python bench/compare_builds.py` from anywhere:
 GAMERTAG, XUID = "Bench Chief", 2533274900000901
 
 
-def halo_build(checkout: Path, root: Path, *flags: str) -> float:
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def halo_build(checkout: Path, root: Path, *flags: str) -> tuple[float, float]:
+    """One `halo build` process: its wall seconds and its CPU seconds (user + system, its own and its children's)."""
     env = dict(os.environ, HALO_DATA_DIR=str(root), PYTHONPATH=str(checkout), HALO_BUILD_WORKERS="1",
                DBT_TARGET_PATH=str(root / "target"), DBT_LOG_PATH=str(root / "logs"))
+    cpu = children_cpu()
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "loader.cli", "build", "--player", GAMERTAG, *flags], env=env,
                           capture_output=True, text=True, cwd=checkout)
     seconds = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"build in {checkout} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def node_times(root: Path) -> dict[str, float]:
@@ -95,29 +108,38 @@ def main() -> int:
         load_matches(GAMERTAG, [stage / "base"], xuid=XUID, root=template)
         print(f"{len(base)} + {len(extra)} match documents loaded; old = {args.old[:12]}, new = this checkout",
               flush=True)
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (side, kind) -> [(wall, cpu)] per round
         nodes: dict[tuple[str, float], dict[str, float]] = {}
+        print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
         for round_ in range(args.rounds):
             for side, checkout in (("old", old), ("new", ROOT)) if round_ % 2 == 0 else (("new", ROOT), ("old", old)):
                 root = work / f"{side}-{round_}"
                 shutil.copytree(template, root)
                 halo_build(checkout, root)                     # the metadata and a first build (parse, warm-up)
                 full = halo_build(checkout, root, "--full")
-                nodes[side, full] = node_times(root)
+                nodes[side, full[0]] = node_times(root)
                 load_matches(GAMERTAG, [stage / "extra"], root=root)
                 update = halo_build(checkout, root)
                 times.setdefault((side, "full"), []).append(full)
                 times.setdefault((side, "update"), []).append(update)
-                print(f"round {round_ + 1} {side}: full {full:.1f} s, update {update:.1f} s", flush=True)
+                print(f"round {round_ + 1} {side}: full {full[0]:.1f} s ({full[1]:.1f} CPU s), "
+                      f"update {update[0]:.1f} s ({update[1]:.1f} CPU s); "
+                      f"load average {os.getloadavg()[0]:.2f}", flush=True)
                 shutil.rmtree(root)
-        best = {key: min(values) for key, values in times.items()}
+        # the best round of each side, by wall time and (separately) by CPU time
+        best = {(key, measure): min(value[measure] for value in values)
+                for key, values in times.items() for measure in (0, 1)}
         for kind in ("full", "update"):
-            print(f"{kind:6}: old {best['old', kind]:.1f} s, new {best['new', kind]:.1f} s, "
-                  f"new/old {best['new', kind] / best['old', kind]:.2f}")
+            for measure, unit in ((0, "s"), (1, "CPU s")):
+                o, n = best[("old", kind), measure], best[("new", kind), measure]
+                print(f"{kind:6}: old {o:.1f} {unit}, new {n:.1f} {unit}, new/old {n / o:.2f}")
         for side in ("old", "new"):
-            print(f"{side}: update/full {best[side, 'update'] / best[side, 'full']:.2f}")
+            for measure, unit in ((0, "wall"), (1, "CPU")):
+                print(f"{side}: update/full {best[(side, 'update'), measure] / best[(side, 'full'), measure]:.2f}"
+                      f" ({unit})")
+        print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if args.nodes:
-            print_nodes(nodes["old", best["old", "full"]], nodes["new", best["new", "full"]])
+            print_nodes(nodes["old", best[("old", "full"), 0]], nodes["new", best[("new", "full"), 0]])
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)

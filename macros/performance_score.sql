@@ -1,10 +1,13 @@
 {#-
     performance_score (docs/definitions.md#performance_score): its one definition, in this file. The metrics
     (performance_metric_columns), the weights, the weighting (performance_score_from_shares) and the shares:
-      - full build: int_owner_matches_scored, performance_shares (DuckDB: framed windows, O(n log n); other
-        engines: performance_shares_against_earlier over the whole history);
+      - full build: performance_scores_of (below) over every enriched match, inside match_stats' query (the
+        enriched rows read once); int_owner_matches_scored is the same macro as a view; the shares from
+        performance_shares (DuckDB: framed windows, O(n log n); other engines: performance_shares_against_earlier
+        over the whole history);
       - update: match_stats, for the rewritten matches only, performance_shares_against_earlier against the stored
-        earlier matches (above var performance_score_join_limit rewritten matches: the full-build path).
+        earlier matches (above var performance_score_join_limit rewritten matches: int_owner_matches_scored, the
+        full-build path over the whole history).
     Both share computations give the same numbers (tests/test_marts.py, the backfill paths against the update path).
 -#}
 {% macro performance_score_weights() -%}
@@ -121,4 +124,26 @@
     O(n^2), the same numbers. -#}
 {% macro default__performance_shares(metrics) -%}
     {{ performance_shares_against_earlier(metrics, metrics) }}
+{%- endmacro %}
+
+{#- CTEs (for a WITH list, no trailing comma) computing performance_score of every row of `matches` (a relation or
+    CTE with owner_xuid, match_id, start_time and the columns of performance_metric_columns) against the same owner's
+    earlier rows of `matches`: the last one, `name`, holds owner_xuid, match_id, earlier_matches, performance_score,
+    one row per row of `matches`. The full-build path: the body of int_owner_matches_scored (over
+    int_owner_matches_enriched) and of match_stats' full build (over the enriched rows it writes, which that query
+    then reads once). -#}
+{% macro performance_score_ctes(matches, name) -%}
+{{ name }}_metrics as (
+    select owner_xuid, match_id, start_time, {{ performance_metric_columns() }}
+    from {{ matches }}
+),
+
+{{ name }}_shares as (
+    {{ performance_shares(name ~ '_metrics') }}
+),
+
+{{ name }} as (
+    select owner_xuid, match_id, earlier_matches, {{ performance_score_from_shares() }} as performance_score
+    from {{ name }}_shares
+)
 {%- endmacro %}

@@ -233,26 +233,53 @@ def enforced_keys(model: object) -> tuple[set[str], list[set[str]]]:
     return not_null, keys
 
 
+# A test of a view can be decided by the constraints of a table downstream: when that table's full build writes
+# every row of the view, with the tested columns unchanged, into columns the table keeps not null / as its primary
+# key, a null or a duplicated key in the view makes that table's build fail (DuckDB refuses it; the table keeps its
+# old rows and everything downstream is skipped), as the test's failure would have failed the build. That part of
+# the argument is the SQL of the downstream model, not something dbt knows: the test declares it in its config
+# (`meta: {halo_decided_on_full_build_by: <model>}`, with the reason beside it in the yml), and
+# tests_decided_by_constraints checks what it can: the model named depends on the tested one, and its enforced
+# constraints cover the tested column (not_null) or key (unique, unique_key) under the same names; a declaration
+# that does not hold is an error, never a test silently left out.
+DECIDED_BY_META = "halo_decided_on_full_build_by"
+
+
+def decided(meta: object, column: str | None, not_null: set[str], keys: list[set[str]]) -> bool:
+    """Whether a not_null / unique / unique_key test (`meta`: its test_metadata) on `column` can find no row in a
+    table whose not-null columns and primary keys are these."""
+    if meta.name == "not_null":  # type: ignore[attr-defined]
+        return column in not_null
+    if meta.name == "unique":  # type: ignore[attr-defined]
+        return {column} in keys
+    if meta.name == "unique_key":  # rows with a null in the columns are left out: a superset of a key is one
+        columns = set(meta.kwargs.get("columns") or ())  # type: ignore[attr-defined]
+        return any(key <= columns for key in keys)
+    return False
+
+
 def tests_decided_by_constraints(manifest: object) -> list[str]:
     """Names of the data tests (not_null, unique, unique_key) that the constraints DuckDB enforces on their model's
-    table decide (see ENFORCING_MATERIALIZATIONS), sorted."""
+    table decide (see ENFORCING_MATERIALIZATIONS), or on the table downstream that their config names
+    (DECIDED_BY_META), sorted."""
     nodes = getattr(manifest, "nodes", None) or {}
+    by_name = {node.name: node for node in nodes.values() if node.resource_type == "model"}
     names = []
     for node in nodes.values():
         meta = getattr(node, "test_metadata", None)
         model = nodes.get(getattr(node, "attached_node", None) or "")
         if node.resource_type != "test" or meta is None or model is None or meta.namespace is not None:
             continue
+        downstream = (node.config.meta or {}).get(DECIDED_BY_META)
+        if downstream is not None:
+            table = by_name.get(downstream)
+            if (table is None or model.unique_id not in table.depends_on.nodes
+                    or not decided(meta, node.column_name, *enforced_keys(table))):
+                raise ValueError(f"{node.name}: {DECIDED_BY_META}: {downstream} does not enforce what it tests")
+            names.append(node.name)
+            continue
         not_null, keys = enforced_keys(model)
-        if meta.name == "not_null":
-            decided = node.column_name in not_null
-        elif meta.name == "unique":
-            decided = {node.column_name} in keys
-        elif meta.name == "unique_key":  # rows with a null in the columns are left out: a superset of a key is one
-            decided = any(key <= set(meta.kwargs.get("columns") or ()) for key in keys)
-        else:
-            decided = False
-        if decided:
+        if decided(meta, node.column_name, not_null, keys):
             names.append(node.name)
     return sorted(names)
 

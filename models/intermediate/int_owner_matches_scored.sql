@@ -3,7 +3,8 @@
     whose value is <= this match's (deaths per minute: >=), weighted; metrics missing in this match
     (or without any earlier value) drop out and the remaining weights are re-normalised; null with
     fewer than 10 earlier matches. Metrics, weights and the weighting: macros/performance_score.sql
-    (shared with match_stats' incremental runs).
+    (shared with match_stats' incremental runs; its CTEs, performance_score_ctes, are match_stats' full build's
+    too).
 
     Per-minute rates use the owner's time played. "rank vs expected" = expected rank - rank
     (positive: finished higher than expected). Expected rank, only where skill data has both MMRs:
@@ -20,26 +21,6 @@ matches as (
     select * from {{ ref('int_owner_matches_enriched') }}
 ),
 
-metrics as (
-    select
-        owner_xuid,
-        match_id,
-        start_time,
-        {{ performance_metric_columns() }}
-    from matches
-),
+{{ performance_score_ctes('matches', 'scores') }}
 
-shares as (
-    {{ performance_shares('metrics') }}
-),
-
-final as (
-    select
-        owner_xuid,
-        match_id,
-        earlier_matches,
-        {{ performance_score_from_shares() }} as performance_score
-    from shares
-)
-
-select * from final
+select * from scores

@@ -12,11 +12,14 @@
     history (a few columns, milliseconds for 10,000 matches). performance_score of the rewritten
     matches: against every earlier match, the stored ones read from this table (a join of the few new
     rows with the history); above `performance_score_join_limit` rewritten matches (a large backfill),
-    from int_owner_matches_scored's windows over the whole history. Both use macros/performance_score.sql.
+    from int_owner_matches_scored's windows over the whole history; on a full build, the same windows
+    (performance_score_ctes, int_owner_matches_scored's body) over the enriched rows of this query, which then reads
+    int_owner_matches_enriched once. All use macros/performance_score.sql.
 -#}
 -- depends_on: {{ ref('int_match_loads') }}
 -- depends_on: {{ ref('stg_halo__matches') }}
 -- depends_on: {{ ref('int_owner_match_players') }}
+-- depends_on: {{ ref('int_owner_matches_scored') }}
 with
 
 matches as (
@@ -78,10 +81,16 @@ scores as (
     from shares
 ),
 
-{% else %}
+{% elif halo_is_incremental() %}
+-- a large backfill: the scores of the whole history, from the full-build path's view
 scores as (
     select * from {{ ref('int_owner_matches_scored') }}
 ),
+
+{% else %}
+-- a full build: the same definition (performance_score_ctes, as int_owner_matches_scored) over the enriched rows
+-- this query writes, so that int_owner_matches_enriched is read once, not a second time through the view
+{{ performance_score_ctes('matches', 'scores') }},
 
 {% endif %}
 

@@ -19,10 +19,11 @@ import pytest
 from conftest import FILM, MATCH_STATS_FILES, OWNER_ID, OWNER_XUID, REFERENCE, RESPONSES, ROOT, read_json
 from spnkr.film import highlight_events as spnkr_events
 
+from loader.core.errors import ProjectDefinitionError
 from loader.core.paths import metadata_db_path, player_db_path
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
-from loader.warehouse.dbt_runner import DbtProject, target_dir
+from loader.warehouse.dbt_runner import DbtProject, target_dir, tests_decided_by_constraints
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
 GAMERTAG = "Spartan001"
@@ -40,12 +41,12 @@ REFERENCE_API_FILES = [RESPONSES / f"get_{name}.json" for name in (
 
 
 def run_dbt(command: list[str], root: Path, tmp: Path, target: str,
-            player_db: Path | None = None) -> subprocess.CompletedProcess:
+            player_db: Path | None = None, **extra: str) -> subprocess.CompletedProcess:
     """dbt exactly as from the shell (README), with target/ and logs/ kept out of the checkout."""
     env = {**os.environ, "HALO_DATA_DIR": str(root),
            "HALO_PLAYER_DB": str(player_db or player_db_path(GAMERTAG, root)),
            "DBT_TARGET_PATH": str(tmp / "target"), "DBT_LOG_PATH": str(tmp / "logs"),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **extra}
     env.pop("HALO_ARCHIVE_DIR", None)  # the profile's default: <player dir>/archive
     return subprocess.run([str(DBT), *command, "--target", target, "--profiles-dir", str(ROOT)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
@@ -164,7 +165,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
                           xuid=OWNER_XUID, root=root)
     assert loaded.rejections == [], [r.reason for r in loaded.rejections]
 
-    player = run_dbt(["build"], root, tmp, "player")
+    player = run_dbt(["build"], root, tmp, "player", HALO_DBT_THREADS="1")  # threads from the environment
     assert player.returncode == 0, player.stdout[-6000:]
     results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
     manifest = json.loads((tmp / "target" / "manifest.json").read_text())
@@ -178,6 +179,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_dbt_build_from_the_shell_runs_every_unit_and_data_test(built: dict) -> None:
     """`halo build` leaves the unit tests (fixed fixtures, not the player's data) to `dbt build`/`dbt test` from the
     shell (README, Building): this build ran each of them, and each data test, and all passed."""
+    assert "Concurrency: 1 threads (target='player')" in built["build_log"]  # HALO_DBT_THREADS (README)
     units = {uid: status for uid, status in built["results"].items() if uid.startswith("unit_test.")}
     assert built["unit_tests"] and set(units) == built["unit_tests"]
     assert set(units.values()) == {"pass"}
@@ -602,6 +604,14 @@ def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict) -> 
                else tests[name].config.meta["halo_decided_on_full_build_by"] for name in decided}
     assert {decider[name] for name in decided if model_of[name].config.materialized == "halo_view"} == \
         {"match_stats"}
+    # a declaration that does not hold (tracked_players does not read the view) is an error naming the test
+    view_test = tests["not_null_int_owner_matches_enriched_match_id"]
+    view_test.config.meta["halo_decided_on_full_build_by"] = "tracked_players"
+    try:
+        with pytest.raises(ProjectDefinitionError, match="not_null_int_owner_matches_enriched_match_id .*models/"):
+            tests_decided_by_constraints(project.manifest())
+    finally:
+        view_test.config.meta["halo_decided_on_full_build_by"] = "match_stats"
 
     outcome = project.build_player(GAMERTAG, db)
     assert outcome.success and outcome.mode == "full", outcome.errors

@@ -56,3 +56,8 @@ class ExportFailedError(HaloError):
 
 class SparkUnavailableError(ResourceError):
     """The spark target cannot start here: no Java runtime or no pyspark."""
+
+
+class ProjectDefinitionError(HaloError):
+    """The dbt project's own files declare something that does not hold (a defect of the project, not of the data
+    or the command): fix the yml named in the message (exit 1)."""

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loader.core.errors import ProjectDefinitionError
 from loader.core.paths import PLAYER_DB_NAME, data_dir, metadata_db_path
 from loader.core.resources import write_text_replacing
 from loader.core.settings import settings
@@ -275,7 +276,8 @@ def tests_decided_by_constraints(manifest: object) -> list[str]:
             table = by_name.get(downstream)
             if (table is None or model.unique_id not in table.depends_on.nodes
                     or not decided(meta, node.column_name, *enforced_keys(table))):
-                raise ValueError(f"{node.name}: {DECIDED_BY_META}: {downstream} does not enforce what it tests")
+                raise ProjectDefinitionError(f"test {node.name} ({node.original_file_path}): {DECIDED_BY_META}: "
+                                             f"{downstream} does not enforce what the test checks")
             names.append(node.name)
             continue
         not_null, keys = enforced_keys(model)

@@ -88,8 +88,7 @@ def main() -> int:
         ensure_java()
         # test files run on two processes (pytest-xdist; a file's tests stay together, they share its builds), in
         # the order tests/conftest.py gives them (the slowest first), not re-sorted by how many tests they have
-        workers = ["-n", os.environ.get("HALO_TEST_WORKERS", str(min(2, os.cpu_count() or 1))),
-                   "--dist", "loadfile", "--no-loadscope-reorder"]
+        workers = ["-n", str(min(2, os.cpu_count() or 1)), "--dist", "loadfile", "--no-loadscope-reorder"]
         return subprocess.run([str(BIN / "python"), "-m", "pytest", *workers, *rest], cwd=ROOT, env=env).returncode
     sys.exit(f"usage: python3 run.py [setup|demo|test] [args...]  (got {command!r})")
 

@@ -23,7 +23,8 @@ from loader.core.errors import ProjectDefinitionError
 from loader.core.paths import metadata_db_path, player_db_path
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
-from loader.warehouse.dbt_runner import DbtProject, target_dir, tests_decided_by_constraints
+from loader.warehouse import dbt_runner
+from loader.warehouse.dbt_runner import DbtProject, target_dir
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
 GAMERTAG = "Spartan001"
@@ -609,7 +610,7 @@ def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict) -> 
     view_test.config.meta["halo_decided_on_full_build_by"] = "tracked_players"
     try:
         with pytest.raises(ProjectDefinitionError, match="not_null_int_owner_matches_enriched_match_id .*models/"):
-            tests_decided_by_constraints(project.manifest())
+            dbt_runner.tests_decided_by_constraints(project.manifest())
     finally:
         view_test.config.meta["halo_decided_on_full_build_by"] = "match_stats"
 

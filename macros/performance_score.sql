@@ -1,7 +1,7 @@
 {#-
     performance_score (docs/definitions.md#performance_score): its one definition, in this file. The metrics
     (performance_metric_columns), the weights, the weighting (performance_score_from_shares) and the shares:
-      - full build: performance_scores_of (below) over every enriched match, inside match_stats' query (the
+      - full build: performance_score_ctes (below) over every enriched match, inside match_stats' query (the
         enriched rows read once); int_owner_matches_scored is the same macro as a view; the shares from
         performance_shares (DuckDB: framed windows, O(n log n); other engines: performance_shares_against_earlier
         over the whole history);

@@ -394,6 +394,7 @@ def export_lake_locked(root: Path | None = None) -> LakeResult:
 def _attach_players(con: duckdb.DuckDBPyConnection, players: list) -> tuple[list, dict[str, str]]:
     owners = []
     fingerprints = {}
+    folders: dict[int, Path] = {}  # xuid -> the player folder holding it
     for index, player in enumerate(players):
         alias = f"player_{index}"
         try:
@@ -411,13 +412,13 @@ def _attach_players(con: duckdb.DuckDBPyConnection, players: list) -> tuple[list
             raise ExportFailedError(f"lake export: player database {player.database} cannot be read as a player's "
                                     f"file ({exc}); nothing was changed. Check the file (halo build --player "
                                     f"{player.gamertag!r} says more) or move it out of players/.") from exc
-        if str(xuid) in fingerprints:
-            first = next(p.database for (_, x, _), p in zip(owners, players, strict=False) if x == xuid)
+        if xuid in folders:
             raise ExportFailedError(
-                f"lake export: two player folders hold XUID {xuid}: {first.parent} and {player.database.parent} (a "
+                f"lake export: two player folders hold XUID {xuid}: {folders[xuid]} and {player.database.parent} (a "
                 "gamertag change loaded under the new name?); nothing was changed. Keep one of them in players/ "
                 "(load the other's documents into it with halo export + halo load), then run this again.")
         fingerprints[str(xuid)] = digest
+        folders[xuid] = player.database.parent
         owners.append((alias, xuid, _tables_of(con, alias)))
     return owners, fingerprints
 

@@ -37,13 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
 # The files that take longest (their dbt builds), slowest first: `run.py test` runs files on two processes
 # (pytest-xdist, --dist loadfile), each taking the next file when it is done, so a long file started last would run
 # alone at the end. Only the order of files changes; the order of the tests in a file stays. The order comes from
-# `pytest --durations=0 tests/<file>.py` runs on a busy 2-core machine (rough: only the order matters); a file not
+# per-file times of a whole `run.py test` (its --junitxml; rough: only the order matters), the Spark file first (one
+# JVM session, while the other process takes the demo file); a file not
 # listed runs after these.
-SLOWEST_FIRST = ("test_spark_target.py", "test_sync.py", "test_sync_shared.py", "test_demo_e2e.py",
-                 "test_warehouse_target.py", "test_marts_owners.py", "test_accepted_builds.py", "test_marts.py",
-                 "test_export_restore.py", "test_load_order.py", "test_report.py", "test_missing_names.py",
-                 "test_build_safety.py", "test_resources.py", "test_one_load.py", "test_ownership.py", "test_paths.py",
-                 "test_terminal.py", "test_lake.py", "test_metadata_dbt.py", "test_dbt_shell.py")
+SLOWEST_FIRST = ("test_spark_target.py", "test_demo_e2e.py", "test_marts.py", "test_resources.py",
+                 "test_build_safety.py", "test_one_load.py", "test_load_order.py", "test_materializations.py",
+                 "test_report.py", "test_warehouse_target.py", "test_accepted_builds.py", "test_missing_names.py",
+                 "test_terminal.py", "test_sync.py", "test_crash_safety.py", "test_sync_shared.py", "test_paths.py",
+                 "test_export_restore.py", "test_marts_owners.py", "test_fuzz.py", "test_ownership.py",
+                 "test_film_chunks.py", "test_metadata_dbt.py", "test_lake.py", "test_dbt_shell.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

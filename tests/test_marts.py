@@ -23,7 +23,7 @@ from loader.core.errors import ProjectDefinitionError
 from loader.core.paths import metadata_db_path, player_db_path
 from loader.ingest.load_matches import load_matches
 from loader.ingest.load_reference import load_reference
-from loader.warehouse import dbt_runner
+from loader.warehouse import data_tests, dbt_runner
 from loader.warehouse.dbt_runner import DbtProject, target_dir
 
 DBT = ROOT / ".venv" / "bin" / "dbt"
@@ -641,6 +641,76 @@ def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict) -> 
                             [SLAYER_ID])
     finally:
         con.close()
+
+
+def test_a_full_build_counts_its_tests_in_one_query_and_hands_those_finding_rows_to_dbt(built: dict) -> None:
+    """A full `halo build` runs its data tests in dbt once, keeping their compiled SQL; the next full builds count
+    every test's rows in one DuckDB query after the models (loader/warehouse/data_tests.py, README Building). With
+    the raw layer broken on purpose (one match without a start time, one other player's outcome code 9), exactly
+    the two tests that find a row go back to dbt, which fails the first (1 row: the match nulled here) and warns on
+    the second (1 row: the player changed here); match_stats refuses the null start time (its not-null
+    constraint), so the tests of the models downstream of it are skipped, as dbt skips them. Repaired, the next
+    build's tests all pass in the query."""
+    db, root = built["db"], built["root"]
+    project = DbtProject(root)
+    project.artifacts_dir = built["tmp"] / "halo-target"
+    nodes = project.manifest().nodes
+    expected = {node.name for node in nodes.values() if node.resource_type == "test" and node.config.enabled
+                and "reference_data" not in node.tags} - set(project.decided_tests())
+
+    def ran() -> dict[str, tuple[str, str, int | None]]:
+        results = json.loads((target_dir() / "run_results.json").read_text())["results"]
+        return {r["unique_id"].split(".")[2]: (r["status"], r["thread_id"], r["failures"]) for r in results
+                if r["unique_id"].startswith("test.")}
+
+    kept = project.compiled_tests(db).path
+    kept.unlink(missing_ok=True)
+    first = project.build_player(GAMERTAG, db, full=True)
+    assert first.success and first.tests_passed == len(expected), first.errors
+    assert {name for name, (status, thread, _) in ran().items() if thread != data_tests.BATCH_THREAD} == expected
+    assert {uid.split(".")[2] for uid in json.loads(kept.read_text())} == expected
+
+    con = duckdb.connect(str(db))
+    try:
+        (start,) = con.execute("SELECT start_time FROM raw.matches WHERE match_id = ?", [SLAYER_ID]).fetchone()
+        (player,) = con.execute("SELECT min(player_id) FROM raw.match_players WHERE match_id = ? AND player_id <> ?",
+                                [ODDBALL_ID, OWNER_ID]).fetchone()
+        (code,) = con.execute("SELECT outcome FROM raw.match_players WHERE match_id = ? AND player_id = ?",
+                              [ODDBALL_ID, player]).fetchone()
+        con.execute("UPDATE raw.matches SET start_time = NULL WHERE match_id = ?", [SLAYER_ID])
+        con.execute("UPDATE raw.match_players SET outcome = 9 WHERE match_id = ? AND player_id = ?",
+                    [ODDBALL_ID, player])
+    finally:
+        con.close()
+    try:
+        broken = project.build_player(GAMERTAG, db, full=True)
+        after = ran()
+    finally:
+        con = duckdb.connect(str(db))
+        try:
+            con.execute("UPDATE raw.matches SET start_time = ? WHERE match_id = ?", [start, SLAYER_ID])
+            con.execute("UPDATE raw.match_players SET outcome = ? WHERE match_id = ? AND player_id = ?",
+                        [code, ODDBALL_ID, player])
+        finally:
+            con.close()
+    assert not broken.success and broken.tests_failed == 1 and broken.tests_warned == 1
+    (participants_outcome,) = (name for name in expected
+                               if name.startswith("accepted_values_match_participants_outcome_"))
+    handed_back = {name: value for name, value in after.items() if value[1] != data_tests.BATCH_THREAD}
+    assert {name: (status, failures) for name, (status, _, failures) in handed_back.items()} == {
+        "not_null_stg_halo__matches_start_time": ("fail", 1), participants_outcome: ("warn", 1)}
+    assert "not_null_stg_halo__matches_start_time: Got 1 result, configured to fail if != 0" in broken.errors
+    assert any("NOT NULL constraint failed: match_stats.start_time" in error for error in broken.errors)
+    skipped = {name for name, (status, _, _) in after.items() if status == "skipped"}
+    assert {"relationships_match_stats_session_id__session_id__ref_sessions_",
+            "relationships_medals_earned_match_id__match_id__ref_match_stats_"} <= skipped
+    assert after["unique_stg_halo__matches_match_id"] == ("pass", data_tests.BATCH_THREAD, 0)
+    assert set(after) == expected
+
+    # repaired, the next full build counts every test in the query again, and all pass
+    rebuilt = project.build_player(GAMERTAG, db, full=True)
+    assert rebuilt.success and rebuilt.tests_passed == len(expected), rebuilt.errors
+    assert ran() == dict.fromkeys(expected, ("pass", data_tests.BATCH_THREAD, 0))
 
 
 def test_a_broken_owner_view_key_fails_match_stats_full_build(built: dict) -> None:

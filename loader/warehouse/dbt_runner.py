@@ -19,10 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from loader.core.errors import ProjectDefinitionError
 from loader.core.paths import PLAYER_DB_NAME, data_dir, metadata_db_path
 from loader.core.resources import write_text_replacing
 from loader.core.settings import settings
+from loader.warehouse import data_tests
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -404,6 +407,55 @@ class DbtProject:
             self._decided = tests_decided_by_constraints(self.manifest())
         return self._decided
 
+    def compiled_tests(self, player_db: Path) -> data_tests.CompiledTests:
+        """The kept compiled SQL of the data tests of this project version, for player files named like this one."""
+        self.manifest()
+        return data_tests.CompiledTests(target_dir(), data_tests.cache_key(self._fingerprint or "",
+                                                                            f"player-{player_db.stem}"))
+
+    def batched_tests(self, compiled: data_tests.CompiledTests) -> dict[str, str]:
+        """unique_id -> compiled SQL of the data tests a full build counts in one query: those kept, batchable,
+        and neither decided by constraints nor reference_data."""
+        nodes = self.manifest().nodes
+        decided = set(self.decided_tests())
+        return {uid: sql for uid, sql in sorted(compiled.sql.items())
+                if uid in nodes and data_tests.batchable(nodes[uid]) and nodes[uid].name not in decided
+                and "reference_data" not in nodes[uid].tags}
+
+    def run_batched_tests(self, result: object, batched: dict[str, str], player_db: Path,
+                          run_options: Sequence[str], log: "InfoLog") -> None:
+        """Count the batched tests' rows after dbt built the models (data_tests.py) and add their results to
+        dbt's: a pass for every test that found no row, dbt's own `dbt test` result for every other. A test is
+        skipped, as dbt skips it, when a model it reads did not build."""
+        from dbt.cli.main import dbtRunner
+
+        run = getattr(result, "result", None)
+        if not batched or run is None or not hasattr(run, "results"):
+            return
+        nodes = self.manifest().nodes
+        status = {r.node.unique_id: getattr(r.status, "value", r.status) for r in run.results}
+        ready = {uid: sql for uid, sql in batched.items()
+                 if all(status.get(parent, "success") == "success" for parent in nodes[uid].depends_on.nodes)}
+        started = time.perf_counter()
+        try:
+            counts = data_tests.count_failures(player_db, metadata_db_path(self.root), ready)
+        except duckdb.Error:  # dbt says which test and why
+            counts = dict.fromkeys(ready, 1)
+        seconds = time.perf_counter() - started
+        failing = [uid for uid, rows in counts.items() if rows]
+        more = data_tests.passed_results((nodes[uid] for uid in ready if uid not in failing), seconds)
+        more += data_tests.skipped_results(nodes[uid] for uid in batched if uid not in ready)
+        if failing:
+            again = dbtRunner(manifest=self.manifest(), callbacks=[log]).invoke(
+                dbt_args("test", "player", "--select", *(nodes[uid].name for uid in failing), *run_options,
+                         *lean_flags()))
+            release_duckdb()
+            more += list(getattr(again.result, "results", None) or [])
+            result.success = result.success and again.success  # type: ignore[attr-defined]
+            if again.exception is not None and result.exception is None:  # type: ignore[attr-defined]
+                result.exception = again.exception  # type: ignore[attr-defined]
+        run.results = [*run.results, *more]
+
     def fingerprint(self) -> str:
         """What a player's last full build must match for an update to do: the parsed project and the
         reference data it was built against (new names change every row)."""
@@ -433,6 +485,7 @@ class DbtProject:
         run_options = ("--threads", str(threads))
         if self.artifacts_dir is not None:
             run_options += ("--target-path", str(self.artifacts_dir))
+        batched: dict[str, str] = {}
         if update:
             args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *run_options, *lean_flags())
         else:
@@ -440,9 +493,14 @@ class DbtProject:
             # metadata tables again (the metadata build tests them): `halo build` leaves both to the test suite and
             # to `dbt build` / `dbt test` from the shell (README, Building)
             # and leaves out the tests that DuckDB's constraints decide (tests_decided_by_constraints): every table is
-            # created by this build (--full-refresh), with its constraints
-            excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data",
-                        *self.decided_tests()) if not extra else ()
+            # created by this build (--full-refresh), with its constraints; the tests whose compiled SQL is kept
+            # run after the models, in one query (data_tests.py)
+            excludes: tuple[str, ...] = ()
+            if not extra:
+                compiled = self.compiled_tests(player_db)
+                batched = self.batched_tests(compiled)
+                excludes = ("--exclude-resource-type", "unit_test", "--exclude", "tag:reference_data",
+                            *self.decided_tests(), *(manifest.nodes[uid].name for uid in batched))
             refresh = ("--full-refresh",) if not extra else ()
             args = dbt_args("build", "player", *run_options, *excludes, *refresh, *lean_flags(), *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
@@ -450,6 +508,11 @@ class DbtProject:
         with environment(**self._env(player_db)):
             try:
                 result = dbtRunner(manifest=manifest, callbacks=[log]).invoke(args)
+                release_duckdb()
+                if not update and not extra:
+                    self.run_batched_tests(result, batched, player_db, run_options, log)
+                    compiled.keep(getattr(result.result, "results", None) or [],
+                                  data_tests.private_paths(player_db.parent, self.root))
             finally:
                 log.close()
                 release_duckdb()

@@ -37,3 +37,13 @@ def test_nothing_reads_outside_the_checkout() -> None:
         if OUTSIDE_FOLDER in text or OUTSIDE_DOC in text:
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == [], offenders
+
+
+def test_halo_build_does_not_import_the_validation_stack() -> None:
+    """`halo build` imports its command module and the warehouse stage, not the ingest stage's pydantic models and
+    Polars (loader/cli/main.py): those imports cost every build ~0.5 s that only `halo load` and the lake need."""
+    probe = ("import sys, loader.cli.build; print(sorted(m for m in ('polars', 'pyarrow', 'pydantic', 'spnkr', "
+             "'loader.api', 'loader.ingest') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", proc.stdout

@@ -25,6 +25,7 @@ of a failing test is built instead of skipped; the build still fails (no build s
 a full one again), and a test that is a warning stays a warning. `dbt build` from the shell is unchanged.
 """
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -47,11 +48,14 @@ def batchable(node: object) -> bool:
             and config.limit is None and not config.store_failures)
 
 
-def cache_key(fingerprint: str, target: str) -> str:
+def cache_key(fingerprint: str, target: str, profiles: Path) -> str:
+    """What a test's compiled SQL depends on: the project (its manifest's fingerprint), the target and the
+    database name, dbt's and dbt-duckdb's versions (their macros), and the profile (its schema names the tables)."""
     from dbt.adapters.duckdb.__version__ import version as duckdb_adapter_version
     from dbt.version import __version__ as dbt_version
 
-    return f"{target}-{dbt_version}-{duckdb_adapter_version}-{fingerprint[:24]}"
+    profile = hashlib.sha256(profiles.read_bytes()).hexdigest()[:12]
+    return f"{target}-{dbt_version}-{duckdb_adapter_version}-{fingerprint[:24]}-{profile}"
 
 
 class CompiledTests:

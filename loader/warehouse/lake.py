@@ -38,7 +38,6 @@ from loader.core.duckdb_files import building
 from loader.core.errors import DatabaseBusyError, ExportFailedError
 from loader.core.paths import data_dir, metadata_db_path, remove_stale_result_dirs
 from loader.core.resources import write_text_replacing
-from loader.ingest import raw_tables
 from loader.warehouse.players import tracked_players
 
 LAKE_DIR_NAME = "lake"
@@ -75,6 +74,10 @@ def lake_dir(root: Path | None = None) -> Path:
 
 def raw_columns(table: str) -> dict[str, str]:
     """The raw table's columns and DuckDB types, as in a player's file, without those the lake leaves out."""
+    # imported here, not at the top: the raw schema is the ingest stage's (pydantic models, Polars types), and every
+    # `halo build` imports this module (a player's build too: ~0.5 s of imports that only the lake needs)
+    from loader.ingest import raw_tables
+
     if table == "owner":
         columns = dict(OWNER_COLUMNS)
     else:
@@ -179,6 +182,8 @@ def _stage(con: duckdb.DuckDBPyConnection, owners: list[tuple[str, int, set[str]
         if table == "matches":
             continue
         if kind is None:  # profile lookups: one row per key, the newest lookup (then the smallest owner XUID)
+            from loader.ingest import raw_tables  # see raw_columns
+
             key = ", ".join(_q(c) for c in raw_tables.PRIMARY_KEYS[table])
             con.execute(f"CREATE TABLE lake_{table} AS SELECT * EXCLUDE (choice), {_month_columns('observed_at')} "
                         f"FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY observed_at DESC NULLS LAST, "

@@ -7,6 +7,8 @@ Both sides load with this checkout's loader (same raw layer), then build with th
 (`python -m loader.cli build`, PYTHONPATH set to the side's checkout; each build is one `halo build` process, its
 wall time includes dbt's start). Sides alternate, round by round, so drift of a shared machine hits both alike;
 the best round of each is reported, with the ratios new/old and update/full. No pass/fail: read the ratios.
+`first` is each round's first build of its copy (the metadata build, dbt's parse from scratch, and a full player
+build: the new side runs its data tests as dbt nodes there and keeps their SQL and the parse for the builds after).
 Each build's CPU seconds (user + system of the `halo build` process and its children, from getrusage) are printed
 beside its wall seconds, best of the rounds too: on a shared machine they vary less than wall time. The load
 average is printed at the start and after each build.
@@ -115,21 +117,23 @@ def main() -> int:
             for side, checkout in (("old", old), ("new", ROOT)) if round_ % 2 == 0 else (("new", ROOT), ("old", old)):
                 root = work / f"{side}-{round_}"
                 shutil.copytree(template, root)
-                halo_build(checkout, root)                     # the metadata and a first build (parse, warm-up)
+                first = halo_build(checkout, root)  # the metadata and a first build (parse, warm-up), timed too
                 full = halo_build(checkout, root, "--full")
                 nodes[side, full[0]] = node_times(root)
                 load_matches(GAMERTAG, [stage / "extra"], root=root)
                 update = halo_build(checkout, root)
+                times.setdefault((side, "first"), []).append(first)
                 times.setdefault((side, "full"), []).append(full)
                 times.setdefault((side, "update"), []).append(update)
-                print(f"round {round_ + 1} {side}: full {full[0]:.1f} s ({full[1]:.1f} CPU s), "
+                print(f"round {round_ + 1} {side}: first {first[0]:.1f} s ({first[1]:.1f} CPU s), "
+                      f"full {full[0]:.1f} s ({full[1]:.1f} CPU s), "
                       f"update {update[0]:.1f} s ({update[1]:.1f} CPU s); "
                       f"load average {os.getloadavg()[0]:.2f}", flush=True)
                 shutil.rmtree(root)
         # the best round of each side, by wall time and (separately) by CPU time
         best = {(key, measure): min(value[measure] for value in values)
                 for key, values in times.items() for measure in (0, 1)}
-        for kind in ("full", "update"):
+        for kind in ("first", "full", "update"):
             for measure, unit in ((0, "s"), (1, "CPU s")):
                 o, n = best[("old", kind), measure], best[("new", kind), measure]
                 print(f"{kind:6}: old {o:.1f} {unit}, new {n:.1f} {unit}, new/old {n / o:.2f}")

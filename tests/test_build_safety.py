@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import built_metadata
 
 from loader.core.paths import player_db_path
 from loader.demo import generate_player_matches
@@ -84,6 +85,9 @@ def hold_read_only(db: Path) -> subprocess.Popen:
 
 
 def test_build_while_a_reader_holds_the_player_file_says_busy(loaded: Path) -> None:
+    # the metadata is not the subject: its build made once per test process (conftest.built_metadata), the fixture's
+    # generated reference folder
+    built_metadata(loaded, loaded.parent / "src" / "reference")
     db = player_db_path(GAMERTAG, loaded)
     size = db.stat().st_size
     reader = hold_read_only(db)
@@ -113,8 +117,8 @@ def test_all_players_built_by_two_workers_one_busy_player_does_not_stop_the_othe
     for index, (gamertag, xuid) in enumerate((first, second)):
         manifest = generate_player_matches(tmp_path / f"src{index}", gamertag=gamertag, xuid=xuid, n_matches=60,
                                            seed=11 + index, film_share=0.2, with_reference=index == 0)
-        if index == 0:
-            load_reference([manifest.reference_dir], root=root)
+        if index == 0:  # the metadata is not the subject: built once per test process (conftest.built_metadata)
+            built_metadata(root, manifest.reference_dir)
         load_matches(gamertag, [manifest.players[0][2]], xuid=xuid, root=root)
     busy_db = player_db_path(second[0], root)
     reader = hold_read_only(busy_db)

@@ -7,6 +7,7 @@ not dbt): matches and kills per player, wins per map, and who killed the owner h
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -16,6 +17,8 @@ import duckdb
 import pytest
 
 from loader.core.paths import player_db_path
+from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
 
 PLAYERS, MATCHES, SEED = 3, 60, 11
 
@@ -147,7 +150,6 @@ def free_port() -> int:
 
 def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess.CompletedProcess]) -> None:
     """`halo docs --serve` on localhost, rendered in headless Chromium; the screenshot is kept as an artifact."""
-    import shutil
     import time
     import urllib.request
 
@@ -223,6 +225,29 @@ def test_docs_site_shows_the_lineage_of_match_stats(demo: tuple[Path, subprocess
     assert shot.is_file() and shot.stat().st_size > 50_000  # a rendered graph, not a blank page
 
 
+def test_a_second_demo_says_its_update_build_ran_no_tests(
+        demo: tuple[Path, subprocess.CompletedProcess], tmp_path: Path) -> None:
+    """Issue 18, point 6: each player's line says the tests ran (a full build) or that an update build skipped
+    them (a second `halo demo` into the same data dir: the same documents, an update build). The first demo is the
+    module's; the second runs on a copy of its data dir, before any test here adds data to it."""
+    first_root, first = demo
+    root = tmp_path / "data"
+    shutil.copytree(first_root, root)
+    env = dict(os.environ, HALO_DATA_DIR=str(root))
+    second = subprocess.run([sys.executable, "-m", "loader.cli", "demo", "--players", str(PLAYERS), "--matches",
+                             str(MATCHES), "--seed", str(SEED), "--no-docs"], env=env, capture_output=True, text=True,
+                            timeout=900)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert list(player_folders(root)) == list(player_folders(first_root))
+    for gamertag in player_folders(root):
+        full, update = (next(line for line in proc.stdout.splitlines() if line.startswith(f"{gamertag}: "))
+                        for proc in (first, second))
+        assert re.fullmatch(rf"{re.escape(gamertag)}: full build ok in \d+\.\d s, [1-9]\d* tests passed, 0 failed",
+                            full)
+        assert re.fullmatch(rf"{re.escape(gamertag)}: update build ok in \d+\.\d s, an update build: tests not run "
+                            r"\(they ran with the last full build; halo build --full runs them\)", update), update
+
+
 def test_build_reports_each_player_and_one_failure_does_not_stop_the_others(
         demo: tuple[Path, subprocess.CompletedProcess]) -> None:
     root, _ = demo
@@ -254,10 +279,9 @@ def test_new_matches_after_a_full_build_are_added_by_an_update_build(
     me = f"xuid({xuid})"
     added_kills = sum(e["Stats"]["CoreStats"]["Kills"] for d in new_docs for p in d["Players"] if p["PlayerId"] == me
                       for e in p["PlayerTeamStats"])
+    loaded = load_matches(gamertag, [extra.players[0][2]], root=root)  # the load is not the subject: in-process
+    assert loaded.rejections == [] and loaded.counts.loaded, [r.reason for r in loaded.rejections]
     env = dict(os.environ, HALO_DATA_DIR=str(root))
-    load = subprocess.run([sys.executable, "-m", "loader.cli", "load", "matches", "--player", gamertag,
-                           str(extra.players[0][2])], env=env, capture_output=True, text=True, timeout=600)
-    assert load.returncode == 0, load.stdout + load.stderr
     expected = (before[0] + len(new_docs), before[1] + added_kills)
     scores = {}
     for flags, mode in (([], "update"), (["--full"], "full")):
@@ -293,7 +317,8 @@ def test_new_reference_data_rebuilds_every_player_fully_even_in_later_runs(
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc
 
-    halo("load", "reference", str(tmp_path / map_file.name))
+    loaded = load_reference([tmp_path / map_file.name], root=root)  # the load is not the subject: in-process
+    assert loaded.rejections == [] and loaded.counts.replaced == 1, [r.reason for r in loaded.rejections]
     for gamertag in (first, second):  # two separate runs
         proc = halo("build", "--player", gamertag)
         assert f"built {gamertag}: ok (full build)" in proc.stderr
@@ -372,21 +397,3 @@ def test_docs_of_a_player_nobody_loaded_is_one_line(demo: tuple[Path, subprocess
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("error: no player 'Nobody' under ") and "Traceback" not in proc.stderr
-
-
-def test_a_second_demo_says_its_update_build_ran_no_tests(tmp_path: Path) -> None:
-    """Issue 18, point 6: each player's line says the tests ran (a full build) or that an update build skipped
-    them (a second `halo demo` into the same data dir: the same documents, an update build)."""
-    env = dict(os.environ, HALO_DATA_DIR=str(tmp_path / "data"))
-    lines = []
-    for _ in range(2):
-        proc = subprocess.run([sys.executable, "-m", "loader.cli", "demo", "--players", "1", "--matches", "10",
-                               "--no-docs"], env=env, capture_output=True, text=True, timeout=900)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        (folder,) = player_folders(tmp_path / "data").values()
-        gamertag = folder.name
-        lines.append(next(line for line in proc.stdout.splitlines() if line.startswith(f"{gamertag}: ")))
-    full, update = lines
-    assert re.fullmatch(rf"{re.escape(gamertag)}: full build ok in \d+\.\d s, [1-9]\d* tests passed, 0 failed", full)
-    assert re.fullmatch(rf"{re.escape(gamertag)}: update build ok in \d+\.\d s, an update build: tests not run "
-                        r"\(they ran with the last full build; halo build --full runs them\)", update), update

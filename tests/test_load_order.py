@@ -23,6 +23,7 @@ from test_marts import REFERENCE_API_FILES
 from loader.core.paths import player_db_path
 from loader.ingest import load_matches as load_module
 from loader.ingest.load_matches import load_matches
+from loader.warehouse.build import build_players
 
 HISTORY = read_json(RESPONSES / "get_match_history.json")
 T0 = 1_738_000_000
@@ -50,6 +51,15 @@ def history_rows(root: Path, player: str = "Spartan001") -> dict[str, tuple]:
     with duckdb.connect(str(player_db_path(player, root)), read_only=True) as con:
         return {m: (doc, outcome, rank) for m, doc, outcome, rank in
                 con.execute("SELECT match_id, history_doc_id, outcome, rank FROM raw.match_history").fetchall()}
+
+
+def build(root: Path, *players: str) -> None:
+    """`halo build --player PLAYERS` in this process (build_players, one parse for all): the warehouse is the
+    subject here, not the command (tests/test_one_load.py, test_resources.py and others run `halo build`)."""
+    metadata, outcomes = build_players(list(players), root)
+    assert metadata is None or metadata.success, metadata.errors
+    assert [(o.name, o.success) for o in outcomes] == [(player, True) for player in players], \
+        [o.errors for o in outcomes]
 
 
 def expected_rows(page: dict, doc_id: str) -> dict[str, tuple]:
@@ -160,8 +170,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp / "data"
     built_metadata(root, *REFERENCE_API_FILES, REFERENCE)
     load_matches("Reference", paths, xuid=OWNER_XUID, root=root)
-    built = halo(root, "build", "--player", "Reference")
-    assert built.returncode == 0, built.stdout + built.stderr
+    build(root, "Reference")
     EXPECTED.clear()
     EXPECTED.update(comparable(player_db_path("Reference", root), "Reference"))
     return {"root": root, "paths": paths, "builds": {"count": 0}, "examples": {"count": 0}}
@@ -207,8 +216,7 @@ def test_any_order_and_any_split_gives_the_same_warehouse(corpus: dict, data: st
     assert raw == raw_only(EXPECTED)
     if corpus["builds"]["count"] == 0:  # the same raw state as the reference: built once to prove the marts follow
         corpus["builds"]["count"] += 1
-        built = halo(root, "build", "--player", player)
-        assert built.returncode == 0, built.stdout + built.stderr
+        build(root, player)
         assert comparable(db, player) == EXPECTED
 
 
@@ -227,9 +235,7 @@ def test_export_then_reload_of_overlapping_pages_is_identical(corpus: dict, tmp_
     assert halo(root, "export", "--player", "Export One", str(backup)).returncode == 0
     restored = halo(root, "load", "matches", "--player", "Export Two", "--xuid", str(OWNER_XUID), str(backup))
     assert restored.returncode == 0, restored.stdout + restored.stderr
-    for player in ("Export One", "Export Two"):
-        built = halo(root, "build", "--player", player)
-        assert built.returncode == 0, built.stdout + built.stderr
+    build(root, "Export One", "Export Two")
     one = comparable(player_db_path("Export One", root), "Export One")
     two = comparable(player_db_path("Export Two", root), "Export Two")
     one.pop("raw.rejected"), two.pop("raw.rejected")  # never reloaded (the backup keeps their bytes)

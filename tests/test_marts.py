@@ -53,6 +53,29 @@ def run_dbt(command: list[str], root: Path, tmp: Path, target: str,
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
 
 
+def dbt_in_process(project: DbtProject, command: str, *args: str, player_db: Path | None = None) -> object:
+    """`dbt COMMAND --target player ARGS` in this process, on `project`'s parsed manifest (no process start, no
+    parse), with the profile's variables as run_dbt sets them: for tests whose point is what dbt and DuckDB report,
+    not the shell (the fixture's build is the shell's). The dbtRunnerResult; dbt-duckdb's handle is closed after."""
+    from dbt.cli.main import dbtRunner
+
+    db = player_db or player_db_path(GAMERTAG, project.root)
+    with dbt_runner.environment(HALO_DATA_DIR=str(project.root), HALO_PLAYER_DB=str(db),
+                                HALO_ARCHIVE_DIR=str(db.parent / "archive")):
+        try:
+            result = dbtRunner(manifest=project.manifest()).invoke(
+                dbt_runner.dbt_args(command, "player", *args, *dbt_runner.lean_flags()))
+        finally:
+            dbt_runner.release_duckdb()
+    assert result.exception is None, result.exception  # dbt ran (its exit code 0 or 1, not 2)
+    return result
+
+
+def node_results(result: object, prefix: str) -> dict[str, object]:
+    """The node results of a dbtRunnerResult by node name, of the nodes whose unique id starts with `prefix`."""
+    return {r.node.name: r for r in result.result.results if r.node.unique_id.startswith(prefix)}
+
+
 def query(db: Path, sql: str, params: list | None = None) -> list[dict]:
     """Rows as dicts from a read-only connection that is closed again (dbt needs the file lock)."""
     con = duckdb.connect(str(db), read_only=True)
@@ -172,6 +195,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     manifest = json.loads((tmp / "target" / "manifest.json").read_text())
     return {"root": root, "tmp": tmp, "db": player_db_path(GAMERTAG, root), "build_log": player.stdout,
             "results": {r["unique_id"]: r["status"] for r in results}, "unit_tests": set(manifest["unit_tests"])}
+
+
+@pytest.fixture(scope="module")
+def project(built: dict) -> DbtProject:
+    """The project parsed once in this process, for the tests that run dbt in-process (dbt_in_process)."""
+    project = DbtProject(built["root"])
+    project.manifest()
+    return project
 
 
 # ---------------------------------------------------------------------------------------------- dbt build itself
@@ -494,7 +525,7 @@ def test_docs_generate(built: dict) -> None:
     assert (built["tmp"] / "target" / "catalog.json").exists()
 
 
-def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -> None:
+def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict, project: DbtProject) -> None:
     """Runs last: a second build after a newer copy of the slayer match (one player fewer, one kill more)."""
     db = built["db"]
     con = duckdb.connect(str(db))
@@ -534,10 +565,12 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict) -
     assert dropped["PlayerId"] not in {p["player_id"] for p in participants}  # no stale row
     untouched = query(db, "SELECT DISTINCT gamertag FROM match_participants WHERE match_id = ?", [INFECTION_ID])
     assert untouched == [{"gamertag": "untouched"}]
-    backfill = run_dbt(["run", "--select", "match_stats", "--vars",
-                        "{inline_match_ids_limit: 0, performance_score_join_limit: 0}"],
-                       built["root"], built["tmp"] / "backfill", "player", player_db=backfill_db)
-    assert backfill.returncode == 0, backfill.stdout[-6000:]
+    # in-process (the shell's incremental build is the one above): another player file is a parse of its own for
+    # a dbt process, the parsed project here
+    backfill = dbt_in_process(project, "run", "--select", "match_stats", "--vars",
+                              "{inline_match_ids_limit: 0, performance_score_join_limit: 0}", "--target-path",
+                              str(built["tmp"] / "backfill" / "target"), player_db=backfill_db)
+    assert backfill.success, [(r.node.name, r.message) for r in backfill.result.results]
     compiled = Path("compiled", "halo", "models", "marts", "match_stats.sql")
     update_sql = (built["tmp"] / "target" / compiled).read_text()
     backfill_sql = (built["tmp"] / "backfill" / "target" / compiled).read_text()
@@ -566,7 +599,7 @@ def constraints_of(db: Path, table: str) -> tuple[set[str], list[set[str]]]:
     return not_null, keys
 
 
-def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict) -> None:
+def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict, project: DbtProject) -> None:
     """A full `halo build` leaves out the not_null/unique/unique_key tests whose rule DuckDB's constraints enforce on
     the table that build creates (README, Building), and runs every other data test. match_stats' by hand from
     models/marts/_marts__models.yml: its key (owner_xuid, match_id) and its not-null columns; its accepted_values
@@ -583,7 +616,6 @@ def test_halo_build_leaves_out_the_tests_the_constraints_decide(built: dict) -> 
     finally:
         con.close()
     assert constraints_of(db, "match_stats") == (set(), [])
-    project = DbtProject(built["root"])
     project.artifacts_dir = built["tmp"] / "halo-target"
     decided = set(project.decided_tests())
     nodes = project.manifest().nodes
@@ -713,12 +745,12 @@ def test_a_full_build_counts_its_tests_in_one_query_and_hands_those_finding_rows
     assert ran() == dict.fromkeys(expected, ("pass", data_tests.BATCH_THREAD, 0))
 
 
-def test_a_broken_owner_view_key_fails_match_stats_full_build(built: dict) -> None:
+def test_a_broken_owner_view_key_fails_match_stats_full_build(built: dict, project: DbtProject) -> None:
     """Why a full `halo build` may leave out the key tests of int_owner_matches_enriched (and of
     int_owner_matches_scored, the same rows' scores): match_stats' full build writes every enriched row into its
     primary key. With the view broken on purpose (one match twice, then one match with a null owner), the view's own
-    tests fail (`dbt test`, as from the shell), and match_stats' full build fails too, on DuckDB's constraint,
-    keeping its rows: the build fails either way."""
+    tests fail (`dbt test`), and match_stats' full build fails too, on DuckDB's constraint, keeping its rows: the
+    build fails either way. dbt in-process (dbt_in_process): the same dbt commands without a process each."""
     db = built["db"]
     before = query(db, "SELECT count(*) AS n FROM match_stats")
     for extra, failing, message in (
@@ -735,15 +767,15 @@ def test_a_broken_owner_view_key_fails_match_stats_full_build(built: dict) -> No
         finally:
             con.close()
         try:
-            tmp = built["tmp"] / "broken_enriched"
-            tested = run_dbt(["test", "--select", "int_owner_matches_enriched"], built["root"], tmp, "player")
-            assert tested.returncode == 1, tested.stdout[-4000:]
-            results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
-            failed = {r["unique_id"].split(".")[2] for r in results
-                      if r["unique_id"].startswith("test.") and r["status"] != "pass"}
-            assert failed == {failing}, results
-            run = run_dbt(["run", "--select", "match_stats", "--full-refresh"], built["root"], tmp, "player")
-            assert run.returncode == 1 and message in run.stdout, run.stdout[-4000:]
+            tested = dbt_in_process(project, "test", "--select", "int_owner_matches_enriched")
+            tests = node_results(tested, "test.")
+            assert not tested.success and tests
+            failed = {name for name, r in tests.items() if str(r.status) != "pass"}
+            assert failed == {failing}, {name: (str(r.status), r.message) for name, r in tests.items()}
+            run = dbt_in_process(project, "run", "--select", "match_stats", "--full-refresh")
+            (stats,) = node_results(run, "model.").values()
+            assert not run.success and stats.node.name == "match_stats" and str(stats.status) == "error"
+            assert message in stats.message, stats.message
         finally:
             con = duckdb.connect(str(db))
             try:
@@ -754,7 +786,7 @@ def test_a_broken_owner_view_key_fails_match_stats_full_build(built: dict) -> No
         assert query(db, "SELECT count(*) AS n FROM match_stats") == before
 
 
-def test_column_tests_count_failing_rows_and_store_the_keys(built: dict) -> None:
+def test_column_tests_count_failing_rows_and_store_the_keys(built: dict, project: DbtProject) -> None:
     """Runs last (it breaks match_stats): dbt's generic tests on the columns of match_stats each fail on their own,
     counting the failing rows (two duplicated keys: 2), and `--store-failures` keeps the duplicated keys. An unknown
     outcome code is data (a warning), not a failure. DuckDB itself refuses a duplicated key (the contract's primary
@@ -773,12 +805,9 @@ def test_column_tests_count_failing_rows_and_store_the_keys(built: dict) -> None
                     "WHERE match_id = ?", [INFECTION_ID])
     finally:
         con.close()
-    tmp = built["tmp"] / "store_failures"
-    run = run_dbt(["test", "--select", "match_stats", "--store-failures"], built["root"], tmp, "player")
-    assert run.returncode == 1, run.stdout[-4000:]
-    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
-    outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results
-               if r["unique_id"].startswith("test.")}
+    run = dbt_in_process(project, "test", "--select", "match_stats", "--store-failures")
+    assert not run.success
+    outcome = {name: (str(r.status), r.failures) for name, r in node_results(run, "test.").items()}
     failed = {name: value for name, value in outcome.items() if value[0] != "pass"}
     (key_test,) = (name for name in outcome if name.startswith("unique_key_match_stats_"))
     (outcome_test,) = (name for name in outcome if name.startswith("accepted_values_match_stats_outcome_"))

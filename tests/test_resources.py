@@ -21,6 +21,8 @@ import pytest
 from conftest import FILM, MATCH_STATS_FILES, OWNER_XUID, REFERENCE, RESPONSES, read_json
 
 from loader.core.paths import metadata_db_path, player_db_path
+from loader.ingest.load_matches import load_matches
+from loader.ingest.load_reference import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 GAMERTAG = "Resource Chief"
@@ -107,11 +109,14 @@ def test_load_on_a_full_disk_is_one_line_and_the_database_is_as_it_was(small_dis
 
 
 def load_player(root: Path) -> None:
-    code, out, err = run(root, "load", "reference", str(REFERENCE), str(RESPONSES))
-    assert code in (0, 1), out + err  # the responses folder holds match documents too: rejected as reference data
-    code, out, err = run(root, "load", "matches", "--player", GAMERTAG, "--xuid", str(OWNER_XUID),
-                         *map(str, MATCH_STATS_FILES))
-    assert code == 0, out + err
+    """Reference data and the player's matches, loaded in-process (the loads are not these tests' subject; the
+    full-disk load test runs `halo load`)."""
+    reference = load_reference([REFERENCE, RESPONSES], root=root)
+    # 8 API reference responses + 3 files of tests/fixtures/reference; the responses folder holds player documents
+    # too: rejected as reference data, and nothing else is
+    assert reference.counts.loaded == 11 and {r.source.path.parent for r in reference.rejections} == {RESPONSES}
+    loaded = load_matches(GAMERTAG, MATCH_STATS_FILES, xuid=OWNER_XUID, root=root)
+    assert loaded.rejections == [] and loaded.counts.loaded == len(MATCH_STATS_FILES)
 
 
 def test_build_on_a_full_disk_is_one_line_then_the_next_build_succeeds(small_disk: Path) -> None:

@@ -745,6 +745,54 @@ def test_a_full_build_counts_its_tests_in_one_query_and_hands_those_finding_rows
     assert ran() == dict.fromkeys(expected, ("pass", data_tests.BATCH_THREAD, 0))
 
 
+def test_an_update_leaves_a_snapshot_table_as_it_is_while_its_raw_tables_are_unchanged(
+        built: dict, project: DbtProject) -> None:
+    """The four models whose config says halo_update_only_when_sources_change (the yml, by hand below) are left out
+    of an update while the raw tables they read hold what they held at the last build (README, Building); a changed
+    career-rank row brings career_progression back, with the changed value (the fixture's PartialProgress + 7)."""
+    db = built["db"]
+    snapshot = read_json(RESPONSES / "get_player_career_rank.json")["CurrentProgress"]
+    assert project.update_when_changed() == {
+        "career_progression": ["raw.career_rank_snapshots", "raw.owner"],
+        "csr_snapshots": ["raw.owner", "raw.playlist_csr_snapshots"],
+        "service_record": ["raw.owner", "raw.service_record_snapshots"],
+        "tracked_players": ["raw.owner"]}
+
+    def models_run() -> set[str]:
+        results = json.loads((target_dir() / "run_results.json").read_text())["results"]
+        return {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith("model.")}
+
+    full = project.build_player(GAMERTAG, db, full=True)
+    assert full.success and (db.parent / dbt_runner.INPUTS_STATE_NAME).exists(), full.errors
+    update = project.build_player(GAMERTAG, db)
+    assert update.success and update.mode == "update", update.errors
+    ran = models_run()
+    assert "match_stats" in ran and ran.isdisjoint(project.update_when_changed()), ran
+
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("UPDATE raw.career_rank_snapshots SET partial_progress = partial_progress + 7")
+    finally:
+        con.close()
+    try:
+        changed = project.build_player(GAMERTAG, db)
+        assert changed.success and changed.mode == "update", changed.errors
+        ran = models_run()
+        assert "career_progression" in ran and ran.isdisjoint({"tracked_players", "csr_snapshots", "service_record"})
+        (row,) = query(db, "SELECT xp_in_rank FROM career_progression")
+        assert row["xp_in_rank"] == snapshot["PartialProgress"] + 7
+    finally:
+        con = duckdb.connect(str(db))
+        try:
+            con.execute("UPDATE raw.career_rank_snapshots SET partial_progress = partial_progress - 7")
+        finally:
+            con.close()
+    restored = project.build_player(GAMERTAG, db)
+    assert restored.success and "career_progression" in models_run()
+    (row,) = query(db, "SELECT xp_in_rank FROM career_progression")
+    assert row["xp_in_rank"] == snapshot["PartialProgress"]
+
+
 def test_a_broken_owner_view_key_fails_match_stats_full_build(built: dict, project: DbtProject) -> None:
     """Why a full `halo build` may leave out the key tests of int_owner_matches_enriched (and of
     int_owner_matches_scored, the same rows' scores): match_stats' full build writes every enriched row into its

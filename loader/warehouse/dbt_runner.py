@@ -198,6 +198,15 @@ METADATA_FINGERPRINT_NAME = "metadata.fingerprint"  # beside metadata.duckdb: th
 WAREHOUSE_STATE_NAME = "warehouse.state"  # beside warehouse.duckdb: what its last full build was built by
 UPDATE_SELECT = ("config.materialized:halo_table", "config.materialized:halo_incremental",
                  "config.materialized:halo_external")
+# A model whose config says `meta: {halo_update_only_when_sources_change: true}` (the snapshot tables and
+# tracked_players, README Building) is left out of an update while every raw table it reads (its `halo` sources,
+# through the views between) holds what it held at the player's last successful build: a digest of each such table's
+# rows (their count and the sum of their rows' hashes) is kept beside the player's file (INPUTS_STATE_NAME). Those
+# tables are small (one row per snapshot or owner); the matches' tables are not among them. A table missing from
+# the file, or a digest that cannot be taken, and the model is built.
+UPDATE_WHEN_CHANGED_META = "halo_update_only_when_sources_change"
+INPUTS_STATE_NAME = "build.inputs"
+
 # dbt threads for player builds: two nodes at once overlap dbt's per-node Python work with DuckDB's execution. An
 # update's nodes are mostly small queries waiting on DuckDB: four at once measured faster there (about 0.2 s of an
 # update of 25 matches); for full builds four were no faster than two. HALO_DBT_THREADS sets both.
@@ -472,6 +481,65 @@ class DbtProject:
                 if uid in nodes and data_tests.batchable(nodes[uid]) and nodes[uid].name not in decided
                 and "reference_data" not in nodes[uid].tags}
 
+    def update_when_changed(self) -> dict[str, list[str]]:
+        """Model name -> the raw tables (`schema.identifier` of its halo sources) of the models an update leaves out
+        while those tables are unchanged (UPDATE_WHEN_CHANGED_META)."""
+        manifest = self.manifest()
+        nodes, sources = manifest.nodes, manifest.sources
+
+        def raw_tables(uid: str, seen: set[str]) -> set[str]:
+            if uid in sources:
+                source = sources[uid]
+                return {f"{source.schema}.{source.identifier}"} if source.package_name == "halo" \
+                    and source.source_name == "halo" else set()
+            found: set[str] = set()
+            for parent in getattr(nodes.get(uid), "depends_on", None).nodes if uid in nodes else ():
+                if parent not in seen:
+                    seen.add(parent)
+                    found |= raw_tables(parent, seen)
+            return found
+
+        return {node.name: sorted(raw_tables(uid, set())) for uid, node in sorted(nodes.items())
+                if node.resource_type == "model" and (node.config.meta or {}).get(UPDATE_WHEN_CHANGED_META)}
+
+    def input_digests(self, player_db: Path) -> dict[str, str]:
+        """raw table -> digest of its rows, for the tables of update_when_changed; {} when one cannot be read."""
+        tables = sorted({table for names in self.update_when_changed().values() for table in names})
+        digests = {}
+        try:
+            con = duckdb.connect(str(player_db), read_only=True)
+        except duckdb.Error:
+            return {}
+        try:
+            for table in tables:
+                schema, name = table.split(".", 1)
+                count, total = con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{schema}"."{name}" '
+                                           "AS t").fetchone()
+                digests[table] = f"{count}:{total}"
+            present = {f"{schema}.{name}" for schema, name in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        except duckdb.Error:
+            return {}
+        finally:
+            con.close()
+        models = {node.name: f"{node.schema}.{node.alias}" for node in self.manifest().nodes.values()
+                  if node.resource_type == "model"}
+        digests.update({f"model:{name}": "present" for name in self.update_when_changed() if models[name] in present})
+        return digests
+
+    def unchanged_models(self, now: dict[str, str], kept_path: Path) -> list[str]:
+        """The models an update can leave out: their table is in the file and their raw tables' digests equal those
+        kept at the last successful build."""
+        try:
+            kept = json.loads(kept_path.read_text())
+        except (OSError, ValueError):
+            return []
+        if not now:
+            return []
+        return sorted(name for name, tables in self.update_when_changed().items()
+                      if now.get(f"model:{name}") == "present"
+                      and all(table in now and kept.get(table) == now[table] for table in tables))
+
     def tests_in_dbt(self, batched: dict[str, str]) -> list[str]:
         """Names of the data tests a full build runs as dbt nodes: neither reference_data, nor decided by
         constraints, nor counted in the query (`batched`)."""
@@ -544,8 +612,12 @@ class DbtProject:
         if self.artifacts_dir is not None:
             run_options += ("--target-path", str(self.artifacts_dir))
         batched: dict[str, str] = {}
+        inputs_path = player_db.parent / INPUTS_STATE_NAME
+        inputs = self.input_digests(player_db) if not extra else {}
         if update:
-            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *run_options, *lean_flags())
+            unchanged = self.unchanged_models(inputs, inputs_path)
+            leave_out = ("--exclude", *unchanged) if unchanged else ()
+            args = dbt_args("run", "player", "--select", *UPDATE_SELECT, *leave_out, *run_options, *lean_flags())
         else:
             # unit tests read fixed fixtures, never the player's data, and the reference_data tests check the shared
             # metadata tables again (the metadata build tests them): `halo build` leaves both to the test suite and
@@ -566,6 +638,7 @@ class DbtProject:
             refresh = ("--full-refresh",) if not extra else ()
             args = dbt_args("build", "player", *run_options, *excludes, *refresh, *lean_flags(), *extra)
             state.unlink(missing_ok=True)  # a failed full build must not leave an old state behind
+        inputs_path.unlink(missing_ok=True)  # nor a failed build its inputs: written again when it succeeds
         log = InfoLog()
         with environment(**self._env(player_db)):
             try:
@@ -589,6 +662,8 @@ class DbtProject:
         outcome.mode = "update" if update else "full"
         if outcome.success and not update and not extra:
             write_text_replacing(state, self.fingerprint())  # never a half-written file (disk full)
+        if outcome.success and inputs:
+            write_text_replacing(inputs_path, json.dumps(inputs, sort_keys=True))
         return outcome
 
     def build_warehouse(self, full: bool = False, owners: Sequence[int] = ()) -> BuildOutcome:

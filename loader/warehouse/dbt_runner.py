@@ -329,11 +329,11 @@ def load_manifest(data: bytes) -> object:
 
 # The parsed manifest of the last parse, kept in the target folder (pickled, as dump_manifest writes it) with a
 # digest of everything a parse reads: the project's files (dbt_project.yml, profiles.yml and every file below its
-# model, seed, macro, test, snapshot, analysis and docs paths), the target, dbt's and dbt-duckdb's versions and
-# Python's, and the values of the environment variables dbt recorded as read by the project's files. A halo process
-# whose digest matches loads it (~0.15 s) instead of running dbt's parse (~1.5 s with its partial parse): the
-# same manifest, since a parse reads nothing else (its profile values are fixed, see parse_project). Anything
-# changed, and the next parse is dbt's again.
+# model, seed, macro, test, snapshot, analysis and docs paths), the target, the versions of dbt's packages (core,
+# adapters, common, duckdb, spark) and Python's, and the values of the environment variables dbt recorded as read
+# by the project's files. A halo process whose digest matches loads it (~0.15 s) instead of running dbt's parse
+# (~1.5 s with its partial parse): the same manifest, since a parse reads nothing else (its profile values are
+# fixed, see parse_project). Anything changed, and the next parse is dbt's again.
 PARSE_CACHE_NAME = "halo-parsed-manifest.pickle"
 PROJECT_PATH_KEYS = {"model-paths": ["models"], "seed-paths": ["seeds"], "macro-paths": ["macros"],
                      "test-paths": ["tests"], "snapshot-paths": ["snapshots"], "analysis-paths": ["analyses"],
@@ -343,12 +343,17 @@ PROJECT_PATH_KEYS = {"model-paths": ["models"], "seed-paths": ["seeds"], "macro-
 def project_digest(target: str) -> str:
     """A digest of what a parse of the project for `target` reads (see PARSE_CACHE_NAME)."""
     import sys
+    from importlib import metadata
 
     import yaml
-    from dbt.adapters.duckdb.__version__ import version as duckdb_adapter_version
-    from dbt.version import __version__ as dbt_version
 
-    digest = hashlib.sha256(f"{target}|{dbt_version}|{duckdb_adapter_version}|{sys.version}".encode())
+    versions = []
+    for package in ("dbt-core", "dbt-adapters", "dbt-common", "dbt-duckdb", "dbt-spark"):  # their macros and parsers
+        try:
+            versions.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package}=-")
+    digest = hashlib.sha256(f"{target}|{'|'.join(versions)}|{sys.version}".encode())
     config = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text()) or {}
     files = [PROJECT_DIR / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
     for key, default in PROJECT_PATH_KEYS.items():

@@ -8,10 +8,10 @@ ROLLBACK), whatever the test's query costs, and a player's full build runs 64 (B
 1. runs `dbt build` of the models without the *batched* tests (the others stay in it, as before);
 2. counts each batched test's failing rows in one query over the player's file: `select count(*) from (<the test's
    SQL as dbt compiled it>)` for every test, joined by `union all`. The SQL is the `compiled_code` of an earlier
-   build of the same project (the same manifest fingerprint, dbt and dbt-duckdb versions): every player file is
-   `stats.duckdb` (database `stats`) and the metadata is attached as `meta`, so one compilation serves every
-   player. It is kept in `target/halo-tests/<key>.json`; a test not kept there yet runs in dbt's build, and its
-   compiled SQL is kept for the next;
+   build of the same project (the same manifest fingerprint, dbt and dbt-duckdb versions, profiles.yml): every
+   player file is `stats.duckdb` (database `stats`) and the metadata is attached as `meta`, so one compilation
+   serves every player. It is kept in `target/halo-tests/<key>.json`; a test not kept there yet runs in dbt's
+   build, and its compiled SQL is kept for the next;
 3. hands every test that counted a row back to dbt (`dbt test --select <those>`, in-process, on the same file),
    which runs it again and decides pass, warn or fail with its own thresholds, prints it, logs it and counts it
    as it always does. If the query itself fails, all the batched tests are handed to dbt.

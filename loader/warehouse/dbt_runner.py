@@ -367,8 +367,13 @@ def project_digest(target: str) -> str:
 
 
 def parse_project(target: str, target_path: Path | None = None) -> object:
-    """The parsed manifest for `target`: the kept one when nothing it was parsed from changed (PARSE_CACHE_NAME),
-    else `dbt parse` in-process, kept for the next process.
+    """The parsed manifest for `target` (parse_project_state)."""
+    return parse_project_state(target, target_path)[0]
+
+
+def parse_project_state(target: str, target_path: Path | None = None) -> tuple[object, bytes]:
+    """The parsed manifest for `target` and its dump_manifest bytes (as parsed): the kept one when nothing it was
+    parsed from changed (PARSE_CACHE_NAME), else `dbt parse` in-process, kept for the next process.
 
     The same profile values for every parse, whatever the data folder: dbt keys its partial-parse state
     (partial_parse.msgpack in the target folder, still written; manifest.json is not) on the connection settings, so
@@ -387,7 +392,7 @@ def parse_project(target: str, target_path: Path | None = None) -> object:
             kept = pickle.loads(cache.read_bytes())
             if kept["digest"] == digest and all(os.environ.get(name) == value
                                                 for name, value in kept["env_vars"].items()):
-                return load_manifest(kept["manifest"])
+                return load_manifest(kept["manifest"]), kept["manifest"]
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, AttributeError, ImportError):
             pass  # none kept, or not readable by this version: parse
         log = InfoLog()
@@ -401,9 +406,10 @@ def parse_project(target: str, target_path: Path | None = None) -> object:
         env_vars = {name: os.environ.get(name) for name in (getattr(manifest, "env_vars", None) or {})}
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    partial.write_bytes(pickle.dumps({"digest": digest, "env_vars": env_vars, "manifest": dump_manifest(manifest)}))
+    pristine = dump_manifest(manifest)
+    partial.write_bytes(pickle.dumps({"digest": digest, "env_vars": env_vars, "manifest": pristine}))
     os.replace(partial, cache)
-    return manifest
+    return manifest, pristine
 
 
 class DbtProject:
@@ -415,6 +421,7 @@ class DbtProject:
         self._fingerprint: str | None = None
         self._pristine = b""
         self._decided: list[str] | None = None
+        self._update_when_changed: dict[str, list[str]] | None = None
         # dbt's compiled/run SQL of this process's builds (`--target-path`); None = the target folder. Parallel
         # build workers each get their own, so two processes never write the same file.
         self.artifacts_dir: Path | None = None
@@ -458,11 +465,10 @@ class DbtProject:
     def manifest(self) -> object:
         """Parse the project for the player target once."""
         if self._manifest is None:
-            self._manifest = parse_project("player")
-            # fingerprinted and kept (dump_manifest, 30 ms) as parsed: a run mutates the manifest's nodes (compiled SQL,
-            # relation names)
+            # fingerprinted and kept (dump_manifest's bytes) as parsed: a run mutates the manifest's nodes (compiled
+            # SQL, relation names)
+            self._manifest, self._pristine = parse_project_state("player")
             self._fingerprint = manifest_fingerprint(self._manifest)
-            self._pristine = dump_manifest(self._manifest)
         return self._manifest
 
     def decided_tests(self) -> list[str]:
@@ -488,7 +494,9 @@ class DbtProject:
 
     def update_when_changed(self) -> dict[str, list[str]]:
         """Model name -> the raw tables (`schema.identifier` of its halo sources) of the models an update leaves out
-        while those tables are unchanged (UPDATE_WHEN_CHANGED_META)."""
+        while those tables are unchanged (UPDATE_WHEN_CHANGED_META); computed once."""
+        if self._update_when_changed is not None:
+            return self._update_when_changed
         manifest = self.manifest()
         nodes, sources = manifest.nodes, manifest.sources
 
@@ -498,14 +506,16 @@ class DbtProject:
                 return {f"{source.schema}.{source.identifier}"} if source.package_name == "halo" \
                     and source.source_name == "halo" else set()
             found: set[str] = set()
-            for parent in getattr(nodes.get(uid), "depends_on", None).nodes if uid in nodes else ():
+            for parent in nodes[uid].depends_on.nodes if uid in nodes else ():
                 if parent not in seen:
                     seen.add(parent)
                     found |= raw_tables(parent, seen)
             return found
 
-        return {node.name: sorted(raw_tables(uid, set())) for uid, node in sorted(nodes.items())
-                if node.resource_type == "model" and (node.config.meta or {}).get(UPDATE_WHEN_CHANGED_META)}
+        self._update_when_changed = {
+            node.name: sorted(raw_tables(uid, set())) for uid, node in sorted(nodes.items())
+            if node.resource_type == "model" and (node.config.meta or {}).get(UPDATE_WHEN_CHANGED_META)}
+        return self._update_when_changed
 
     def input_digests(self, player_db: Path) -> dict[str, str]:
         """raw table -> digest of its rows, for the tables of update_when_changed; {} when one cannot be read."""

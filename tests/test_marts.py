@@ -552,8 +552,23 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict, p
     backfill_db.parent.mkdir()
     shutil.copy(db, backfill_db)
 
+    # the season archive: the replaced match's season file is rewritten, the PvE match's season (another one, and no
+    # match of it changed) is not touched (halo_write_changed_partitions)
+    def season_folder(document: dict) -> str:
+        return "season=" + document["MatchInfo"]["SeasonId"].rsplit("/", 1)[-1].removesuffix(".json")
+
+    replaced_season, pve_season = season_folder(match), season_folder(read_json(RESPONSES / "get_match_stats_pve.json"))
+    assert replaced_season != pve_season
+    archive = db.parent / "archive"
+    before = {folder: (archive / folder / "match_stats_0.parquet").stat().st_mtime_ns
+              for folder in (replaced_season, pve_season)}
+
     run = run_dbt(["build"], built["root"], built["tmp"], "player")
     assert run.returncode == 0, run.stdout[-6000:]
+    assert (archive / pve_season / "match_stats_0.parquet").stat().st_mtime_ns == before[pve_season]
+    assert (archive / replaced_season / "match_stats_0.parquet").stat().st_mtime_ns != before[replaced_season]
+    assert query(db, f"SELECT kills FROM read_parquet('{archive / replaced_season}/*.parquet') WHERE match_id = ?",
+                 [SLAYER_ID]) == [{"kills": summed(owner_of(match), "Kills")}]
 
     stats = {r["match_id"]: r for r in query(db, "SELECT * FROM match_stats")}
     assert len(stats) == len(MATCH_STATS_FILES)
@@ -579,10 +594,9 @@ def test_incremental_rebuild_replaces_a_match_and_leaves_the_rest(built: dict, p
     assert f"'{ODDBALL_ID}'" not in backfill_sql and reads_scored.search(backfill_sql)
     ordered = "SELECT * FROM match_stats ORDER BY match_id"
     assert query(backfill_db, ordered) == query(db, ordered)
-    # the archive is rewritten (overwrite), still one row per match
+    # the archive still holds one row per match
     con = duckdb.connect()
     try:
-        archive = db.parent / "archive"
         assert con.execute(f"SELECT count(*) FROM read_parquet('{archive}/*/*.parquet')").fetchall() == \
             [(len(stats),)]
     finally:

@@ -139,6 +139,65 @@ def test_external_writes_partitioned_parquet_and_a_view_also_without_rows(projec
     assert columns(project, "archive") == [("id", "INTEGER"), ("season", "VARCHAR")]
 
 
+CHANGED_PARTITIONS_MODEL = """
+    {{{{ config(materialized='halo_external', format='parquet', location="{{{{ adapter.external_root() }}}}",
+              options={{'partition_by': 'season', 'overwrite': true, 'filename_pattern': "'part_{{i}}'"}},
+              halo_write_changed_partitions=true) }}}}
+    select * from (values {values}) as t(id, label, season)
+    """
+
+
+def parquet_files(archive: Path) -> dict[str, tuple[int, bytes]]:
+    """season folder -> (modification time in ns, bytes) of its one file."""
+    files = {}
+    for path in archive.rglob("*.parquet"):
+        assert path.name == "part_0.parquet", path
+        files[path.parent.name] = (path.stat().st_mtime_ns, path.read_bytes())
+    return files
+
+
+def test_external_with_changed_partitions_writes_only_the_seasons_whose_rows_changed(project: Path) -> None:
+    """halo_write_changed_partitions: a run of a model built before rewrites the partitions whose rows changed and
+    writes a new one; the others' files are not touched (same modification time, same bytes). A partition that
+    disappears, or a full refresh, rewrites the whole location."""
+    archive = project / "archive"
+    write(project, "archive.sql", CHANGED_PARTITIONS_MODEL.format(
+        values="(1, 'a', 'S1'), (2, 'b', 'S1'), (3, 'c', 'S2'), (4, 'd', 'S3')"))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    first = parquet_files(archive)
+    assert sorted(first) == ["season=S1", "season=S2", "season=S3"]
+
+    # S2's one row changes, S4 is new: those two are written, S1 and S3 stay as they were
+    write(project, "archive.sql", CHANGED_PARTITIONS_MODEL.format(
+        values="(1, 'a', 'S1'), (2, 'b', 'S1'), (3, 'c2', 'S2'), (4, 'd', 'S3'), (5, 'e', 'S4')"))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    second = parquet_files(archive)
+    assert sorted(second) == ["season=S1", "season=S2", "season=S3", "season=S4"]
+    assert second["season=S1"] == first["season=S1"] and second["season=S3"] == first["season=S3"]
+    assert second["season=S2"][0] != first["season=S2"][0]
+    assert sorted(rows(project, "SELECT id, label, season FROM archive")) == [
+        (1, "a", "S1"), (2, "b", "S1"), (3, "c2", "S2"), (4, "d", "S3"), (5, "e", "S4")]
+
+    # nothing changed: nothing is written
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    assert parquet_files(archive) == second
+
+    # S3 has no rows any more: its folder goes, as the whole location is rewritten
+    write(project, "archive.sql", CHANGED_PARTITIONS_MODEL.format(
+        values="(1, 'a', 'S1'), (2, 'b', 'S1'), (3, 'c2', 'S2'), (5, 'e', 'S4')"))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    third = parquet_files(archive)
+    assert sorted(third) == ["season=S1", "season=S2", "season=S4"]
+    assert third["season=S1"][0] != second["season=S1"][0]
+    assert sorted(rows(project, "SELECT id, label, season FROM archive")) == [
+        (1, "a", "S1"), (2, "b", "S1"), (3, "c2", "S2"), (5, "e", "S4")]
+
+    # a full refresh rewrites every partition
+    assert (run := dbt(project, "run", "--full-refresh")).returncode == 0, run.stdout[-3000:]
+    fourth = parquet_files(archive)
+    assert sorted(fourth) == sorted(third) and all(fourth[k][0] != third[k][0] for k in fourth)
+
+
 def test_contract_with_a_column_constraint_creates_the_constraint(project: Path) -> None:
     """A contracted model with a constraint keeps dbt-duckdb's DDL (the metadata tables have some): the column is
     created NOT NULL, so a null is refused by DuckDB itself and the run fails."""

@@ -28,13 +28,14 @@ def _lacks_raw_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return found < len(ADDED_RAW_TABLES)
 
 
-def busy_outcome(name: str, database: Path, what: str, upgrade: bool = False) -> BuildOutcome | None:
+def busy_outcome(name: str, database: Path, what: str, upgrade: bool = False,
+                 inspect: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> BuildOutcome | None:
     """A failed outcome when another process holds `database` (after the bounded wait), else None.
 
     dbt needs the file for writing; a dashboard's read-only connection, a load or another build blocks it.
     Checked before dbt starts so the player gets this message instead of dbt's lock error. With `upgrade` (a
     player database), raw tables added since the database was loaded are created (empty), so its staging views
-    find every source.
+    find every source. `inspect` is called with the open connection (the file is opened once before dbt).
     """
     if not database.exists():
         return None
@@ -46,6 +47,8 @@ def busy_outcome(name: str, database: Path, what: str, upgrade: bool = False) ->
 
                 for statement in raw_tables.create_statements():
                     con.execute(statement)
+            if inspect is not None:
+                inspect(con)
         finally:
             con.close()
     except DatabaseBusyError as exc:
@@ -131,10 +134,12 @@ def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutco
     what = f"player database of {player.gamertag!r}"
     # new reference data changes names in every row: the player's build state then no longer matches
     # (see DbtProject.fingerprint) and the build is a full one
+    inputs: dict[str, str] = {}  # read in the busy check's connection (project.input_digests)
     try:
         with building(player.database, what):
-            outcome = (busy_outcome(player.gamertag, player.database, what, upgrade=True)
-                       or project.build_player(player.gamertag, player.database, full=full))
+            outcome = (busy_outcome(player.gamertag, player.database, what, upgrade=True,
+                                    inspect=lambda con: inputs.update(project.input_digests(player.database, con)))
+                       or project.build_player(player.gamertag, player.database, full=full, inputs=inputs))
     except DatabaseBusyError as exc:
         return BuildOutcome(name=player.gamertag, errors=[str(exc)])
     return stop_if_refused(outcome)

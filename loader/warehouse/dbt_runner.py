@@ -8,6 +8,7 @@ released before the next process or player needs it.
 """
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -380,7 +381,8 @@ def parse_project_state(target: str, target_path: Path | None = None) -> tuple[o
     a later halo process, for any player and any HALO_DATA_DIR, parses only what changed (~1.5 s instead of ~6 s).
     Nothing is opened at parse time and no model reads these paths; builds set the real ones.
     """
-    from dbt.cli.main import dbtRunner
+    with gc_paused():
+        from dbt.cli.main import dbtRunner
 
     parse_root = PROJECT_DIR / ".halo-parse"
     extra = ("--target-path", str(target_path)) if target_path is not None else ()
@@ -392,7 +394,8 @@ def parse_project_state(target: str, target_path: Path | None = None) -> tuple[o
             kept = pickle.loads(cache.read_bytes())
             if kept["digest"] == digest and all(os.environ.get(name) == value
                                                 for name, value in kept["env_vars"].items()):
-                return load_manifest(kept["manifest"]), kept["manifest"]
+                with gc_paused():
+                    return load_manifest(kept["manifest"]), kept["manifest"]
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, AttributeError, ImportError):
             pass  # none kept, or not readable by this version: parse
         log = InfoLog()
@@ -410,6 +413,17 @@ def parse_project_state(target: str, target_path: Path | None = None) -> tuple[o
     partial.write_bytes(pickle.dumps({"digest": digest, "env_vars": env_vars, "manifest": pristine}))
     os.replace(partial, cache)
     return manifest, pristine
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class DbtProject:
@@ -469,6 +483,7 @@ class DbtProject:
             # SQL, relation names)
             self._manifest, self._pristine = parse_project_state("player")
             self._fingerprint = manifest_fingerprint(self._manifest)
+            gc.freeze()
         return self._manifest
 
     def decided_tests(self) -> list[str]:
@@ -517,14 +532,17 @@ class DbtProject:
             if node.resource_type == "model" and (node.config.meta or {}).get(UPDATE_WHEN_CHANGED_META)}
         return self._update_when_changed
 
-    def input_digests(self, player_db: Path) -> dict[str, str]:
-        """raw table -> digest of its rows, for the tables of update_when_changed; {} when one cannot be read."""
+    def input_digests(self, player_db: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, str]:
+        """raw table -> digest of its rows, for the tables of update_when_changed; {} when one cannot be read.
+        Read through `con` when given (left open), else a read-only connection of its own."""
         tables = sorted({table for names in self.update_when_changed().values() for table in names})
         digests = {}
-        try:
-            con = duckdb.connect(str(player_db), read_only=True)
-        except duckdb.Error:
-            return {}
+        own = con is None
+        if con is None:
+            try:
+                con = duckdb.connect(str(player_db), read_only=True)
+            except duckdb.Error:
+                return {}
         try:
             for table in tables:
                 schema, name = table.split(".", 1)
@@ -536,7 +554,8 @@ class DbtProject:
         except duckdb.Error:
             return {}
         finally:
-            con.close()
+            if own:
+                con.close()
         models = {node.name: f"{node.schema}.{node.alias}" for node in self.manifest().nodes.values()
                   if node.resource_type == "model"}
         digests.update({f"model:{name}": "present" for name in self.update_when_changed() if models[name] in present})
@@ -604,11 +623,13 @@ class DbtProject:
         stamp = metadata_db_path(self.root).parent / METADATA_FINGERPRINT_NAME
         return f"{self._fingerprint}:{stamp.read_text().strip() if stamp.exists() else ''}"
 
-    def build_player(self, name: str, player_db: Path, extra: Sequence[str] = (), full: bool = False) -> BuildOutcome:
+    def build_player(self, name: str, player_db: Path, extra: Sequence[str] = (), full: bool = False,
+                     inputs: dict[str, str] | None = None) -> BuildOutcome:
         """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
 
         An update (see BUILD_STATE_NAME) when the player was fully built by this same project and `full` is not
         asked for. Unit tests are not part of it (they do not read the player's data; see lean_flags too).
+        `inputs`: input_digests of the file, read just before (build_one's busy check), else read here.
         """
         from dbt.cli.main import dbtRunner
 
@@ -628,7 +649,10 @@ class DbtProject:
             run_options += ("--target-path", str(self.artifacts_dir))
         batched: dict[str, str] = {}
         inputs_path = player_db.parent / INPUTS_STATE_NAME
-        inputs = self.input_digests(player_db) if not extra else {}
+        if extra:
+            inputs = {}
+        elif not inputs:
+            inputs = self.input_digests(player_db)
         if update:
             unchanged = self.unchanged_models(inputs, inputs_path)
             leave_out = ("--exclude", *unchanged) if unchanged else ()

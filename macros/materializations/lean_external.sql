@@ -11,6 +11,11 @@
     the view is then the model's query with no rows (same columns and types), where dbt-duckdb writes a row of
     NULLs and filters it out. Hooks, docs persistence and the relation cache behave as usual; no plugins or Glue
     registration (this project uses neither).
+    With `halo_write_changed_partitions: true` (a partitioned Parquet model), a run that is no full refresh, of a
+    model built before, still computes every row, but writes only the partitions whose rows changed (their count or
+    the sum of their rows' hashes differs from the files'), each replacing its folder's file of the same name; it
+    rewrites the whole location as above when it cannot tell (halo_changed_partitions, below). An update of 25
+    new matches then writes the one season they are in, not all of them.
 -#}
 {% materialization halo_external, adapter="duckdb", supported_languages=['sql'] %}
   {%- set location = render(config.get('location', default=external_location(this, config))) -%}
@@ -35,6 +40,12 @@
 
   {% do halo_materialization_begin() %}
 
+  {#- halo_write_changed_partitions: a build that is no full refresh, of a model already built, rewrites only the
+      partitions whose rows changed (halo_changed_partitions) -#}
+  {%- set partition_by = rendered_options.get('partition_by') -%}
+  {%- set changed_only = config.get('halo_write_changed_partitions', false) and partition_by and format == 'parquet'
+        and existing_relation is not none and existing_relation.is_view and not should_full_refresh() -%}
+
   {% call statement('write_to_file') -%}
     {%- if config.get('contract').enforced %}
     {{ get_assert_columns_equivalent(compiled_code) }}
@@ -42,9 +53,31 @@
     create temporary table {{ temp_relation }} as (
       {{ compiled_code }}
     );
+    {%- if not changed_only %}
     copy {{ temp_relation }} to '{{ location }}' ({{ write_options }});
     drop table {{ temp_relation }};
+    {%- endif %}
   {%- endcall %}
+  {%- if changed_only %}
+    {%- set changed = halo_changed_partitions(temp_relation, read_location, partition_by) -%}
+    {%- set partial_options = {} -%}
+    {%- for key, value in rendered_options.items() if key not in ['overwrite', 'overwrite_or_ignore'] -%}
+      {%- do partial_options.update({key: value}) -%}
+    {%- endfor -%}
+    {%- do partial_options.update({'overwrite_or_ignore': 'true'}) -%}
+    {% call statement('write_changed_partitions') -%}
+      {%- if changed is none %}
+      copy {{ temp_relation }} to '{{ location }}' ({{ write_options }});
+      {%- elif changed %}
+      copy (
+        select * from {{ temp_relation }}
+        where cast({{ partition_by }} as varchar) in (
+          {%- for value in changed %}'{{ value | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%})
+      ) to '{{ location }}' ({{ adapter.external_write_options(location, partial_options) }});
+      {%- endif %}
+      drop table {{ temp_relation }};
+    {%- endcall %}
+  {%- endif %}
 
   {%- set files = run_query("select count(*) from glob('" ~ read_location ~ "')")[0][0] -%}
   {% call statement('main') -%}
@@ -70,3 +103,45 @@
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+
+{#- The partitions (values of the one column `partition_by`) whose rows in `temp_relation` differ from those in the
+    Parquet files at `read_location` (hive-style folders): a different row count or sum of row hashes. none when the
+    whole location must be rewritten: several partition columns, no files, a partition holding other than one file,
+    or a partition in the files that the new rows no longer have (COPY ... OVERWRITE_OR_IGNORE replaces a
+    partition's file of the same name, and deletes nothing). -#}
+{% macro halo_changed_partitions(temp_relation, read_location, partition_by) -%}
+  {%- if ',' in partition_by -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set column = partition_by | trim -%}
+  {%- set files = run_query("select count(*) from glob('" ~ read_location ~ "')")[0][0] -%}
+  {%- if files == 0 -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set data_columns = [] -%}
+  {%- for col in adapter.get_columns_in_relation(temp_relation) if col.name | lower != column | lower -%}
+    {%- do data_columns.append(adapter.quote(col.name)) -%}
+  {%- endfor -%}
+  {%- set rows = run_query(
+      "with stored as (select cast(" ~ column ~ " as varchar) as part, count(*) as n, sum(hash(row("
+      ~ data_columns | join(', ') ~ "))) as h from read_parquet('" ~ read_location
+      ~ "', hive_partitioning = true, hive_types_autocast = false) group by 1), "
+      ~ "fresh as (select cast(" ~ column ~ " as varchar) as part, count(*) as n, sum(hash(row("
+      ~ data_columns | join(', ') ~ "))) as h from " ~ temp_relation ~ " group by 1) "
+      ~ "select coalesce(fresh.part, stored.part) as part, fresh.part is null as gone, "
+      ~ "(select count(*) from stored) as stored_parts "
+      ~ "from fresh full outer join stored on stored.part = fresh.part "
+      ~ "where fresh.n is distinct from stored.n or fresh.h is distinct from stored.h "
+      ~ "union all select null, false, (select count(*) from stored)") -%}
+  {%- set changed = [] -%}
+  {%- for row in rows -%}
+    {%- if row[2] != files or row[1] -%}
+      {{ return(none) }}
+    {%- endif -%}
+    {%- if row[0] is not none -%}
+      {%- do changed.append(row[0]) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(changed) }}
+{%- endmacro %}

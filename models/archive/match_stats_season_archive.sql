@@ -9,14 +9,17 @@
         'row_group_size': 100000,
         'filename_pattern': "'match_stats_{i}'",
     },
+    halo_write_changed_partitions=true,
 ) }}
 {#-
     match_stats per season as Parquet: <external_root>/season=<season>/match_stats_0.parquet.
     external_root comes from the `player` profile (HALO_ARCHIVE_DIR, default the player's archive/
     folder beside stats.duckdb), never from this file. The location is a string rendered by the
     materialization at run time, so one parsed manifest serves every player (the CLI's runner).
-    Each build rewrites the whole archive (OVERWRITE), so re-running is safe and a season never
-    keeps stale files. Quotes in the path are doubled: dbt-duckdb puts the location into `COPY ... TO '...'`
+    A full build (--full-refresh, as every full `halo build`) rewrites the whole archive (OVERWRITE); a build of
+    an archive built before writes only the seasons whose rows changed (halo_write_changed_partitions,
+    macros/materializations/lean_external.sql) and rewrites everything when a season disappeared or a folder
+    holds other files than its one. Re-running is safe either way and a season never keeps stale rows. Quotes in the path are doubled: dbt-duckdb puts the location into `COPY ... TO '...'`
     and `read_parquet('...')` unescaped, and HALO_DATA_DIR may contain a quote.
     Types: FLOAT ratios and rates; every integer (counts, codes, scores, CSR) BIGINT, which holds every value the
     loader accepts (at most 17 digits, summed over at most 64 team entries): a count that does not fit must never

@@ -417,6 +417,8 @@ def parse_project_state(target: str, target_path: Path | None = None) -> tuple[o
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a block that only creates objects that stay (dbt's import, the
+    kept manifest's unpickling): it ran ~400 collections there, ~0.3 s of a `halo build`, and freed nothing."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -483,6 +485,8 @@ class DbtProject:
             # SQL, relation names)
             self._manifest, self._pristine = parse_project_state("player")
             self._fingerprint = manifest_fingerprint(self._manifest)
+            # the manifest lives as long as the process: out of the collector's generations, so that the collections
+            # during the builds (dbt makes many short-lived objects) no longer walk its objects each time
             gc.freeze()
         return self._manifest
 

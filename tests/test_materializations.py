@@ -198,6 +198,52 @@ def test_external_with_changed_partitions_writes_only_the_seasons_whose_rows_cha
     assert sorted(fourth) == sorted(third) and all(fourth[k][0] != third[k][0] for k in fourth)
 
 
+INCREMENTAL_MODEL = """
+    {{{{ config(materialized='halo_incremental', incremental_strategy='delete+insert', unique_key='id',
+              on_schema_change='append_new_columns') }}}}
+    select * from (values {values}) as t({columns})
+    {{% if halo_is_incremental() %}} where id >= 2 {{% endif %}}
+    """
+
+INCREMENTAL_YML = """
+version: 2
+models:
+  - name: scores
+    config:
+      contract: {{enforced: true}}
+    columns:
+      - name: id
+        data_type: integer
+      - name: name
+        data_type: varchar
+{more}"""
+
+
+def test_contracted_incremental_rewrites_by_key_and_appends_a_new_yml_column(project: Path) -> None:
+    """halo_incremental with an enforced contract and on_schema_change='append_new_columns': an incremental run
+    deletes and inserts the new rows by key and keeps the others; a column the yml and the query gain is added to
+    the table (the rows already there get NULL)."""
+    write(project, "scores.sql", INCREMENTAL_MODEL.format(values="(1, 'a'), (2, 'b')", columns="id, name"))
+    write(project, "scores.yml", INCREMENTAL_YML.format(more=""))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    assert sorted(rows(project, "SELECT id, name FROM scores")) == [(1, "a"), (2, "b")]
+
+    # incremental: ids 2 and 3 come in (2 replaced, 3 new), id 1 is kept; the query's row for id 1 is not read
+    write(project, "scores.sql", INCREMENTAL_MODEL.format(values="(1, 'z'), (2, 'b2'), (3, 'c')",
+                                                          columns="id, name"))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    assert sorted(rows(project, "SELECT id, name FROM scores")) == [(1, "a"), (2, "b2"), (3, "c")]
+
+    # a new column in the yml and the query: appended to the table, NULL for the row the run did not rewrite
+    write(project, "scores.sql", INCREMENTAL_MODEL.format(values="(1, 'z', 10), (2, 'b3', 20), (4, 'd', 40)",
+                                                          columns="id, name, score"))
+    write(project, "scores.yml", INCREMENTAL_YML.format(more="      - name: score\n        data_type: integer\n"))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    assert columns(project, "scores") == [("id", "INTEGER"), ("name", "VARCHAR"), ("score", "INTEGER")]
+    assert sorted(rows(project, "SELECT id, name, score FROM scores")) == [
+        (1, "a", None), (2, "b3", 20), (3, "c", None), (4, "d", 40)]
+
+
 def test_contract_with_a_column_constraint_creates_the_constraint(project: Path) -> None:
     """A contracted model with a constraint keeps dbt-duckdb's DDL (the metadata tables have some): the column is
     created NOT NULL, so a null is refused by DuckDB itself and the run fails."""

@@ -93,7 +93,24 @@
     {%- if config.get('contract').enforced -%}
       {%- do get_assert_columns_equivalent('select * from ' ~ temp_relation) -%}
     {%- endif -%}
-    {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
+    {%- if on_schema_change == 'append_new_columns' and config.get('contract').enforced -%}
+      {#- the new rows' columns are the yml's (the contract, checked above): for append_new_columns the schema
+          changed only when the table lacks one of them, and then dbt's process_schema_changes adds it; else the
+          rows go into the yml's columns. One look at the table's columns instead of dbt's two (the table's and the
+          new rows'). -#}
+      {%- set existing_columns = adapter.get_columns_in_relation(existing_relation) -%}
+      {%- set existing_names = existing_columns | map(attribute='name') | map('lower') | list -%}
+      {%- set model_names = model['columns'].keys() | map('lower') | list -%}
+      {%- if model_names | reject('in', existing_names) | list -%}
+        {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
+      {%- else -%}
+        {%- set dest_columns = existing_columns | selectattr('name', 'in', model_names) | list
+              if existing_columns | map(attribute='name') | list == existing_names
+              else process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
+      {%- endif -%}
+    {%- else -%}
+      {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
+    {%- endif -%}
     {%- if not dest_columns -%}
       {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
     {%- endif -%}

@@ -197,6 +197,16 @@ def test_external_with_changed_partitions_writes_only_the_seasons_whose_rows_cha
     fourth = parquet_files(archive)
     assert sorted(fourth) == sorted(third) and all(fourth[k][0] != third[k][0] for k in fourth)
 
+    # the model gains a column (a dbt run from the shell, no full refresh): the files have other columns, every
+    # partition is rewritten with it
+    write(project, "archive.sql", CHANGED_PARTITIONS_MODEL.format(
+        values="(1, 'a', 'S1', 7), (2, 'b', 'S1', 7), (3, 'c2', 'S2', 7), (5, 'e', 'S4', 7)").replace(
+        "t(id, label, season)", "t(id, label, season, extra)"))
+    assert (run := dbt(project, "run")).returncode == 0, run.stdout[-3000:]
+    fifth = parquet_files(archive)
+    assert sorted(fifth) == sorted(fourth) and all(fifth[k][0] != fourth[k][0] for k in fifth)
+    assert sorted(rows(project, "SELECT id, extra FROM archive")) == [(1, 7), (2, 7), (3, 7), (5, 7)]
+
 
 INCREMENTAL_MODEL = """
     {{{{ config(materialized='halo_incremental', incremental_strategy='delete+insert', unique_key='id',

@@ -406,6 +406,7 @@ def parse_project_state(target: str, target_path: Path | None = None) -> tuple[o
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")
         manifest = result.result
+        gc.collect()  # the parse's garbage, before freeze_once keeps what is left for good
         env_vars = {name: os.environ.get(name) for name in (getattr(manifest, "env_vars", None) or {})}
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
@@ -426,6 +427,20 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+_frozen = False
+
+
+def freeze_once() -> None:
+    """The first manifest of a process (a `halo` command has one) lives as long as the process: moved out of the
+    collector's generations, so that the collections during the builds (dbt makes many short-lived objects) no longer
+    walk its objects each time. Once per process: what is frozen is never collected, garbage of that moment too (a
+    fresh parse collects its own first, parse_project_state)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 class DbtProject:
@@ -451,8 +466,10 @@ class DbtProject:
     def from_parsed_state(cls, root: Path, state: tuple[bytes, str]) -> "DbtProject":
         """The project in a build worker: the parent's parse, not a parse of its own."""
         project = cls(root)
-        project._manifest = load_manifest(state[0])
+        with gc_paused():
+            project._manifest = load_manifest(state[0])
         project._pristine, project._fingerprint = state
+        freeze_once()
         return project
 
     def _env(self, player_db: Path) -> dict[str, str]:
@@ -485,9 +502,7 @@ class DbtProject:
             # SQL, relation names)
             self._manifest, self._pristine = parse_project_state("player")
             self._fingerprint = manifest_fingerprint(self._manifest)
-            # the manifest lives as long as the process: out of the collector's generations, so that the collections
-            # during the builds (dbt makes many short-lived objects) no longer walk its objects each time
-            gc.freeze()
+            freeze_once()
         return self._manifest
 
     def decided_tests(self) -> list[str]:

@@ -107,8 +107,8 @@
 
 {#- The partitions (values of the one column `partition_by`) whose rows in `temp_relation` differ from those in the
     Parquet files at `read_location` (hive-style folders): a different row count or sum of row hashes. none when the
-    whole location must be rewritten: several partition columns, no files, a partition holding other than one file,
-    or a partition in the files that the new rows no longer have (COPY ... OVERWRITE_OR_IGNORE replaces a
+    whole location must be rewritten: several partition columns, no files, files whose columns are not the model's,
+    a partition holding other than one file, or a partition in the files that the new rows no longer have (COPY ... OVERWRITE_OR_IGNORE replaces a
     partition's file of the same name, and deletes nothing). -#}
 {% macro halo_changed_partitions(temp_relation, read_location, partition_by) -%}
   {%- if ',' in partition_by -%}
@@ -119,9 +119,15 @@
   {%- if files == 0 -%}
     {{ return(none) }}
   {%- endif -%}
+  {%- set new_columns = adapter.get_columns_in_relation(temp_relation) | map(attribute='name') | list -%}
+  {%- set stored_columns = run_query("select column_name from (describe select * from read_parquet('"
+        ~ read_location ~ "', hive_partitioning = true, hive_types_autocast = false))").columns[0].values() -%}
+  {%- if new_columns | map('lower') | sort | list != stored_columns | map('lower') | sort | list -%}
+    {{ return(none) }}  {#- the model's columns changed since the files were written: nothing to compare -#}
+  {%- endif -%}
   {%- set data_columns = [] -%}
-  {%- for col in adapter.get_columns_in_relation(temp_relation) if col.name | lower != column | lower -%}
-    {%- do data_columns.append(adapter.quote(col.name)) -%}
+  {%- for name in new_columns if name | lower != column | lower -%}
+    {%- do data_columns.append(adapter.quote(name)) -%}
   {%- endfor -%}
   {%- set rows = run_query(
       "with stored as (select cast(" ~ column ~ " as varchar) as part, count(*) as n, sum(hash(row("

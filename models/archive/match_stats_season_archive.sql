@@ -18,7 +18,7 @@
     materialization at run time, so one parsed manifest serves every player (the CLI's runner).
     A full build (--full-refresh, as every full `halo build`) rewrites the whole archive (OVERWRITE); a build of
     an archive built before writes only the seasons whose rows changed (halo_write_changed_partitions,
-    macros/materializations/lean_external.sql) and rewrites everything when a season disappeared or a folder
+    macros/materializations/lean_external.sql) and rewrites everything when a season disappeared, the columns changed or a folder
     holds other files than its one. Re-running is safe either way and a season never keeps stale rows. Quotes in the path are doubled: dbt-duckdb puts the location into `COPY ... TO '...'`
     and `read_parquet('...')` unescaped, and HALO_DATA_DIR may contain a quote.
     Types: FLOAT ratios and rates; every integer (counts, codes, scores, CSR) BIGINT, which holds every value the

@@ -135,6 +135,7 @@ def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutco
     # new reference data changes names in every row: the player's build state then no longer matches
     # (see DbtProject.fingerprint) and the build is a full one
     inputs: dict[str, str] = {}  # read in the busy check's connection (project.input_digests)
+    project.manifest()  # parsed (or loaded) before the player's file is opened, not while the busy check holds it
     try:
         with building(player.database, what):
             outcome = (busy_outcome(player.gamertag, player.database, what, upgrade=True,

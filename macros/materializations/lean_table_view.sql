@@ -104,9 +104,10 @@
       {%- if model_names | reject('in', existing_names) | list -%}
         {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
       {%- else -%}
-        {%- set dest_columns = existing_columns | selectattr('name', 'in', model_names) | list
-              if existing_columns | map(attribute='name') | list == existing_names
-              else process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}
+        {%- set dest_columns = [] -%}
+        {%- for col in existing_columns if col.name | lower in model_names -%}
+          {%- do dest_columns.append(col) -%}
+        {%- endfor -%}
       {%- endif -%}
     {%- else -%}
       {%- set dest_columns = process_schema_changes(on_schema_change, temp_relation, existing_relation) -%}

@@ -20,8 +20,13 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in str(exc).lower()
 
 
-def connect_for_writing(path: Path, what: str, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating) a DuckDB file for writing.
+# The loader's connections: its bulk writes need no insertion order (DuckDB then buffers less).
+LOADER_CONFIG = {"preserve_insertion_order": False}
+
+
+def connect_for_writing(path: Path, what: str, wait_seconds: float | None = None,
+                        config: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating) a DuckDB file for writing, with `config` (default LOADER_CONFIG).
 
     DuckDB allows one writing process per file. If another process holds it, wait up to
     `wait_seconds` (default `HALO_LOCK_WAIT_SECONDS`, 10 s), saying so once, then raise
@@ -34,7 +39,7 @@ def connect_for_writing(path: Path, what: str, wait_seconds: float | None = None
     told = False
     while True:
         try:
-            return duckdb.connect(str(path), config={"preserve_insertion_order": False})
+            return duckdb.connect(str(path), config=dict(LOADER_CONFIG if config is None else config))
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise

@@ -1,10 +1,11 @@
 """`halo build`: rebuild metadata when its raw data changed, then every requested player in-process."""
 
+import contextlib
 import multiprocessing
 import multiprocessing.queues
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -28,33 +29,54 @@ def _lacks_raw_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return found < len(ADDED_RAW_TABLES)
 
 
-def busy_outcome(name: str, database: Path, what: str, upgrade: bool = False,
-                 inspect: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> BuildOutcome | None:
-    """A failed outcome when another process holds `database` (after the bounded wait), else None.
+# dbt-duckdb opens the player's file with no config options (profiles.yml's `settings` are SET on each cursor).
+# A connection of this process opened with the same (none) shares its database instance: dbt's open of the file
+# then costs nothing and the file is read (catalog, metadata) and checkpointed once per build.
+DBT_DUCKDB_CONFIG: dict[str, object] = {}
+
+
+@contextlib.contextmanager
+def busy_checked(name: str, database: Path, what: str, upgrade: bool = False,
+                 inspect: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                 hold: bool = False) -> Iterator[tuple[BuildOutcome | None, duckdb.DuckDBPyConnection | None]]:
+    """Yields (a failed outcome, None) when another process holds `database` (after the bounded wait), else
+    (None, the connection when `hold`, else None).
 
     dbt needs the file for writing; a dashboard's read-only connection, a load or another build blocks it.
     Checked before dbt starts so the player gets this message instead of dbt's lock error. With `upgrade` (a
     player database), raw tables added since the database was loaded are created (empty), so its staging views
-    find every source. `inspect` is called with the open connection (the file is opened once before dbt).
+    find every source. `inspect` is called with the open connection (the file is opened once before dbt). With
+    `hold`, that connection stays open until the block ends, with dbt-duckdb's config (DBT_DUCKDB_CONFIG): a dbt
+    run inside the block opens the same database instance.
     """
     if not database.exists():
-        return None
+        yield None, None
+        return
     try:
-        con = connect_for_writing(database, what)
-        try:
-            if upgrade and _lacks_raw_tables(con):
-                from loader.ingest import raw_tables  # only then: a build does not import the loader's models
-
-                for statement in raw_tables.create_statements():
-                    con.execute(statement)
-            if inspect is not None:
-                inspect(con)
-        finally:
-            con.close()
+        con = connect_for_writing(database, what, config=DBT_DUCKDB_CONFIG if hold else None)
     except DatabaseBusyError as exc:
-        return BuildOutcome(name=name, errors=[f"{exc} Close the readers of this file (dashboards, notebooks, "
-                                               "`duckdb` shells) and run halo build again."])
-    return None
+        yield BuildOutcome(name=name, errors=[f"{exc} Close the readers of this file (dashboards, notebooks, "
+                                              "`duckdb` shells) and run halo build again."]), None
+        return
+    try:
+        if upgrade and _lacks_raw_tables(con):
+            from loader.ingest import raw_tables  # only then: a build does not import the loader's models
+
+            for statement in raw_tables.create_statements():
+                con.execute(statement)
+        if inspect is not None:
+            inspect(con)
+        if not hold:
+            con.close()
+        yield None, (con if hold else None)
+    finally:
+        con.close()
+
+
+def busy_outcome(name: str, database: Path, what: str) -> BuildOutcome | None:
+    """busy_checked's outcome, the file closed again."""
+    with busy_checked(name, database, what) as (busy, _):
+        return busy
 
 
 def stop_if_refused(outcome: BuildOutcome) -> BuildOutcome:
@@ -130,17 +152,18 @@ def build_workers(players: int) -> int:
 
 def build_one(project: DbtProject, player: PlayerFile, full: bool) -> BuildOutcome:
     """Build one player unless another process holds its file (another build: `building`; a reader or a load:
-    `busy_outcome`)."""
+    `busy_checked`). The busy check's connection stays open while dbt builds (one open and one checkpoint of the
+    file per build; see DBT_DUCKDB_CONFIG)."""
     what = f"player database of {player.gamertag!r}"
     # new reference data changes names in every row: the player's build state then no longer matches
     # (see DbtProject.fingerprint) and the build is a full one
     inputs: dict[str, str] = {}  # read in the busy check's connection (project.input_digests)
     project.manifest()  # parsed (or loaded) before the player's file is opened, not while the busy check holds it
     try:
-        with building(player.database, what):
-            outcome = (busy_outcome(player.gamertag, player.database, what, upgrade=True,
-                                    inspect=lambda con: inputs.update(project.input_digests(player.database, con)))
-                       or project.build_player(player.gamertag, player.database, full=full, inputs=inputs))
+        with building(player.database, what), busy_checked(
+                player.gamertag, player.database, what, upgrade=True, hold=True,
+                inspect=lambda con: inputs.update(project.input_digests(player.database, con))) as (busy, con):
+            outcome = busy or project.build_player(player.gamertag, player.database, full=full, inputs=inputs, con=con)
     except DatabaseBusyError as exc:
         return BuildOutcome(name=player.gamertag, errors=[str(exc)])
     return stop_if_refused(outcome)

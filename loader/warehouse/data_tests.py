@@ -89,20 +89,23 @@ class CompiledTests:
                 other.unlink(missing_ok=True)
 
 
-def count_failures(database: Path, metadata: Path, tests: Mapping[str, str]) -> dict[str, int]:
+def count_failures(database: Path, metadata: Path, tests: Mapping[str, str],
+                   con: duckdb.DuckDBPyConnection | None = None) -> dict[str, int]:
     """unique_id -> the number of rows each test's SQL returns, in one query over `database` (read-only) with the
-    metadata attached read-only as `meta`, as the profile attaches it."""
+    metadata attached read-only as `meta`, as the profile attaches it. Through a cursor of `con` when given (the
+    build's own connection to `database`, left open), else a read-only connection of its own."""
     if not tests:
         return {}
     names = list(tests)
     query = "\nunion all\n".join(f"select {index} as test, count(*) as failures from (\n{tests[name]}\n) as t"
                                  for index, name in enumerate(names))
-    con = duckdb.connect(str(database), read_only=True, config={"preserve_insertion_order": False})
+    cursor = (con.cursor() if con is not None
+              else duckdb.connect(str(database), read_only=True, config={"preserve_insertion_order": False}))
     try:
-        con.execute(f"attach '{str(metadata).replace(chr(39), chr(39) * 2)}' as meta (read_only)")
-        rows = con.execute(query).fetchall()
+        cursor.execute(f"attach if not exists '{str(metadata).replace(chr(39), chr(39) * 2)}' as meta (read_only)")
+        rows = cursor.execute(query).fetchall()
     finally:
-        con.close()
+        cursor.close()
     return {names[index]: failures for index, failures in rows}
 
 

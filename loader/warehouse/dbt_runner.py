@@ -602,7 +602,8 @@ class DbtProject:
                       and node.name not in decided and uid not in batched)
 
     def run_batched_tests(self, result: object, batched: dict[str, str], player_db: Path,
-                          run_options: Sequence[str], log: "InfoLog") -> None:
+                          run_options: Sequence[str], log: "InfoLog",
+                          con: duckdb.DuckDBPyConnection | None = None) -> None:
         """Count the batched tests' rows after dbt built the models (data_tests.py) and add their results to
         dbt's: a pass for every test that found no row, dbt's own `dbt test` result for every other. A test is
         skipped, as dbt skips it, when a model it reads did not build."""
@@ -617,7 +618,7 @@ class DbtProject:
                  if all(status.get(parent, "success") == "success" for parent in nodes[uid].depends_on.nodes)}
         started = time.perf_counter()
         try:
-            counts = data_tests.count_failures(player_db, metadata_db_path(self.root), ready)
+            counts = data_tests.count_failures(player_db, metadata_db_path(self.root), ready, con)
         except duckdb.Error:  # dbt says which test and why
             counts = dict.fromkeys(ready, 1)
         seconds = time.perf_counter() - started
@@ -643,12 +644,17 @@ class DbtProject:
         return f"{self._fingerprint}:{stamp.read_text().strip() if stamp.exists() else ''}"
 
     def build_player(self, name: str, player_db: Path, extra: Sequence[str] = (), full: bool = False,
-                     inputs: dict[str, str] | None = None) -> BuildOutcome:
+                     inputs: dict[str, str] | None = None,
+                     con: duckdb.DuckDBPyConnection | None = None) -> BuildOutcome:
         """`dbt build --target player` for one player's file, in-process, reusing the parsed manifest.
 
         An update (see BUILD_STATE_NAME) when the player was fully built by this same project and `full` is not
         asked for. Unit tests are not part of it (they do not read the player's data; see lean_flags too).
         `inputs`: input_digests of the file, read just before (build_one's busy check), else read here.
+        `con`: a connection of this process to `player_db` that stays open during the build (build_one's, opened
+        with dbt-duckdb's config: dbt's connection shares its database instance); halo's own reads of the file
+        (input digests, the batched tests) then go through it, since DuckDB refuses a second connection to an open
+        file with another configuration (read-only).
         """
         from dbt.cli.main import dbtRunner
 
@@ -671,7 +677,7 @@ class DbtProject:
         if extra:
             inputs = {}
         elif not inputs:
-            inputs = self.input_digests(player_db)
+            inputs = self.input_digests(player_db, con)
         if update:
             unchanged = self.unchanged_models(inputs, inputs_path)
             leave_out = ("--exclude", *unchanged) if unchanged else ()
@@ -703,7 +709,7 @@ class DbtProject:
                 result = dbtRunner(manifest=manifest, callbacks=[log]).invoke(args)
                 release_duckdb()
                 if not update and not extra:
-                    self.run_batched_tests(result, batched, player_db, run_options, log)
+                    self.run_batched_tests(result, batched, player_db, run_options, log, con)
                     compiled.keep(getattr(result.result, "results", None) or [],
                                   data_tests.private_paths(player_db.parent, self.root))
             finally:
@@ -713,7 +719,7 @@ class DbtProject:
         outcome = summarise(name, result, started)
         if update and not outcome.success:
             # e.g. the player's file was recreated since its last build: views are missing; build it fully
-            retry = self.build_player(name, player_db, extra, full=True)
+            retry = self.build_player(name, player_db, extra, full=True, con=con)
             retry.seconds = time.perf_counter() - started
             retry.notes.append("update failed, built fully: " + "; ".join(outcome.errors[:3]))
             return retry

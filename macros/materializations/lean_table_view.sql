@@ -98,7 +98,13 @@
           changed only when the table lacks one of them, and then dbt's process_schema_changes adds it; else the
           rows go into the yml's columns. One look at the table's columns instead of dbt's two (the table's and the
           new rows'). -#}
-      {%- set existing_columns = adapter.get_columns_in_relation(existing_relation) -%}
+      {#- the table's columns from DESCRIBE (the adapter's column schema of a query): get_columns_in_relation
+          builds a macro context and an agate table for the same list. A name with a dot is a struct's field
+          (the schema flattens structs): then the relation's own columns. -#}
+      {%- set existing_columns = adapter.get_column_schema_from_query('select * from ' ~ existing_relation) -%}
+      {%- if '.' in existing_columns | map(attribute='name') | join('') -%}
+        {%- set existing_columns = adapter.get_columns_in_relation(existing_relation) -%}
+      {%- endif -%}
       {%- set existing_names = existing_columns | map(attribute='name') | map('lower') | list -%}
       {%- set model_names = model['columns'].keys() | map('lower') | list -%}
       {%- if model_names | reject('in', existing_names) | list -%}

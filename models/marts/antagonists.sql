@@ -21,11 +21,13 @@ owner_matches as (
 ),
 
 opponents as (
+    -- one row per opponent per match ((owner_xuid, match_id, xuid) is unique, tested on
+    -- int_match_participants_related): a count of rows is a count of matches
     select
         owner_xuid,
         xuid,
         experience,
-        count(distinct match_id) as matches_against,
+        count(match_id) as matches_against,
         min(start_time) as first_encounter_at,
         max(start_time) as last_encounter_at
     from participants

@@ -19,15 +19,17 @@ others as (
 ),
 
 aggregated as (
+    -- a row of `others` is one player in one match of the owner: (owner_xuid, match_id, xuid) is unique (tested on
+    -- int_match_participants_related), so counting rows counts matches (count(distinct) did the same, ~2x slower)
     select
         owner_xuid,
         xuid,
         experience,
-        count(distinct case when relation_to_owner = 'teammate' then match_id end) as matches_together,
-        count(distinct case when relation_to_owner = 'opponent' then match_id end) as matches_against,
-        count(distinct case when relation_to_owner = 'teammate' and owner_outcome = 2 then match_id end)
+        count(case when relation_to_owner = 'teammate' then match_id end) as matches_together,
+        count(case when relation_to_owner = 'opponent' then match_id end) as matches_against,
+        count(case when relation_to_owner = 'teammate' and owner_outcome = 2 then match_id end)
             as wins_together,
-        count(distinct case when relation_to_owner = 'teammate' and owner_outcome = 3 then match_id end)
+        count(case when relation_to_owner = 'teammate' and owner_outcome = 3 then match_id end)
             as losses_together,
         min(start_time) as first_played_at,
         max(start_time) as last_played_at

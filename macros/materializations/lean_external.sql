@@ -119,9 +119,11 @@
   {%- if files == 0 -%}
     {{ return(none) }}
   {%- endif -%}
-  {%- set new_columns = adapter.get_columns_in_relation(temp_relation) | map(attribute='name') | list -%}
-  {%- set stored_columns = run_query("select column_name from (describe select * from read_parquet('"
-        ~ read_location ~ "', hive_partitioning = true, hive_types_autocast = false))").columns[0].values() -%}
+  {#- both column lists from DESCRIBE (the adapter's column schema of a query: no macro context, no agate table) -#}
+  {%- set new_columns = adapter.get_column_schema_from_query('select * from ' ~ temp_relation)
+        | map(attribute='name') | list -%}
+  {%- set stored_columns = adapter.get_column_schema_from_query("select * from read_parquet('" ~ read_location
+        ~ "', hive_partitioning = true, hive_types_autocast = false)") | map(attribute='name') | list -%}
   {%- if new_columns | map('lower') | sort | list != stored_columns | map('lower') | sort | list -%}
     {{ return(none) }}  {#- the model's columns changed since the files were written: nothing to compare -#}
   {%- endif -%}

@@ -91,7 +91,7 @@ class CompiledTests:
 
 def count_failures(database: Path, metadata: Path, tests: Mapping[str, str],
                    con: duckdb.DuckDBPyConnection | None = None) -> dict[str, int]:
-    """unique_id -> the number of rows each test's SQL returns, in one query over `database` (read-only) with the
+    """unique_id -> the number of rows each test's SQL returns, in one query over `database` (only read) with the
     metadata attached read-only as `meta`, as the profile attaches it. Through a cursor of `con` when given (the
     build's own connection to `database`, left open), else a read-only connection of its own."""
     if not tests:

@@ -150,7 +150,8 @@ def environment(**values: str) -> Iterator[None]:
 
 
 def release_duckdb() -> None:
-    """Close dbt-duckdb's shared DuckDB handle so the player file's lock is released."""
+    """Close dbt-duckdb's shared DuckDB handle so the player file's lock is released (at once, or when the
+    connection build_one holds for the build closes: the same database instance)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     with DuckDBConnectionManager._LOCK:
